@@ -1,0 +1,356 @@
+/*
+ * panora_webhook.h -- verify and decode one Panora webhook delivery.
+ *
+ * Panora signs a delivery with
+ *
+ *     hex(HMAC-SHA256(endpoint secret, JSON.stringify(event.data)))
+ *
+ * and, since the body is itself JSON.stringify({id_event, data, type}),
+ * the signed bytes are exactly the raw text of the top-level "data" value
+ * in the body, quotes included. This library finds that span, MACs it with
+ * BearSSL, compares in constant time, and only then decodes "data" (a JSON
+ * string holding the Connection Object, or an object) into a token record.
+ *
+ * Design:
+ *   - No heap, no I/O, no WASI calls. The caller owns every buffer: a
+ *     pw_context (token array and decode scratch, sized at compile time
+ *     from PW_BODY_MAX) and a pw_keyring (precomputed HMAC key states).
+ *   - Inputs are (pointer, length) pairs. Outputs are spans: a record field
+ *     points either into the caller's body or into ctx->scratch, so the
+ *     record is valid as long as both are left untouched.
+ *   - One error enum, pw_status, mapped to HTTP statuses and stable
+ *     machine-readable codes by one table (pw_status_http, pw_status_code).
+ *   - JSON is checked against the full RFC 8259 grammar and UTF-8 by a
+ *     non-recursive scanner before jsmn tokenises it; depth, token count
+ *     and member count are bounded.
+ *
+ * Deliberately left out: timestamps and replay windows (Panora signs
+ * none), re-serialisation of "data" (the raw span is what was signed),
+ * and anything that would copy access_token, refresh_token or token_type
+ * (they are never read).
+ */
+#ifndef PW_PANORA_WEBHOOK_H
+#define PW_PANORA_WEBHOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bearssl_hmac.h"
+#include "pw_jsmn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Compile-time limits                                                  */
+/* ------------------------------------------------------------------ */
+
+/** Largest body accepted, in bytes (override with -DPW_BODY_MAX=...). */
+#ifndef PW_BODY_MAX
+#define PW_BODY_MAX (1024u * 1024u)
+#endif
+
+/** Most JSON tokens (values and keys) in the envelope or in "data". */
+#ifndef PW_MAX_TOKENS
+#define PW_MAX_TOKENS 512
+#endif
+
+/** Deepest nesting of objects and arrays accepted (1..64). */
+#ifndef PW_MAX_DEPTH
+#define PW_MAX_DEPTH 32
+#endif
+
+/** Most secrets in a keyring (rotation keeps two or three). */
+#ifndef PW_MAX_SECRETS
+#define PW_MAX_SECRETS 8
+#endif
+
+/** Most members in the top-level envelope object. */
+#ifndef PW_MAX_MEMBERS
+#define PW_MAX_MEMBERS 32
+#endif
+
+/**
+ * Decode scratch: the decoded "data" text is at most as long as its
+ * escaped form, and every decoded field at most as long as its source,
+ * so twice the body is always enough.
+ */
+#define PW_SCRATCH_SIZE (2u * (size_t)PW_BODY_MAX)
+
+/** Length of a Panora-Signature value: 64 hex digits. */
+#define PW_SIGNATURE_HEX_LEN 64
+
+#if PW_MAX_DEPTH < 1 || PW_MAX_DEPTH > 64
+#error "PW_MAX_DEPTH must be between 1 and 64"
+#endif
+#if PW_BODY_MAX > 0x3fffffff
+#error "PW_BODY_MAX must fit jsmn's int offsets"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Status                                                               */
+/* ------------------------------------------------------------------ */
+
+/**
+ * The outcome of a request. PW_CAPTURED and PW_IGNORED are successes;
+ * everything else is an error with one HTTP status and one stable code.
+ */
+typedef enum {
+	PW_CAPTURED = 0,            /* 200 token record decoded            */
+	PW_IGNORED,                 /* 200 verified, other event type      */
+	PW_ERR_METHOD_NOT_ALLOWED,  /* 405 method_not_allowed              */
+	PW_ERR_PAYLOAD_TOO_LARGE,   /* 413 payload_too_large               */
+	PW_ERR_MALFORMED_REQUEST,   /* 400 malformed_request               */
+	PW_ERR_MISSING_SIGNATURE,   /* 400 missing_signature (or ill-formed) */
+	PW_ERR_BAD_SIGNATURE,       /* 401 bad_signature                   */
+	PW_ERR_UNUSABLE_DATA,       /* 422 unusable_data                   */
+	PW_ERR_NO_SECRET,           /* 500 no_secret                       */
+	PW_STATUS_COUNT
+} pw_status;
+
+/** \brief HTTP status for `st` (500 for an out-of-range value). */
+unsigned pw_status_http(pw_status st);
+
+/** \brief HTTP reason phrase for `st`, e.g. "Unauthorized". */
+const char *pw_status_reason(pw_status st);
+
+/**
+ * \brief Stable machine-readable code: "captured", "ignored" or one of
+ * the error codes listed above. Never NULL.
+ */
+const char *pw_status_code(pw_status st);
+
+/* ------------------------------------------------------------------ */
+/* Spans and the token record                                           */
+/* ------------------------------------------------------------------ */
+
+/** A byte string. `ptr == NULL` means absent or JSON null. */
+typedef struct {
+	const char *ptr;
+	size_t len;
+} pw_span;
+
+/**
+ * The token record of a connection.created delivery. Field names are
+ * Panora's. id_connection, connection_token and id_linked_user are always
+ * non-empty; account_url and expiration_timestamp may be null; the other
+ * fields are null only when Panora left them out. Every field is valid
+ * UTF-8 without NUL bytes.
+ */
+typedef struct {
+	pw_span id_event;             /* delivery id (unsigned metadata)   */
+	pw_span id_connection;        /* signed; the idempotency key       */
+	pw_span connection_token;     /* the secret the customer keeps     */
+	pw_span id_linked_user;
+	pw_span id_project;
+	pw_span provider_slug;
+	pw_span vertical;
+	pw_span status;
+	pw_span account_url;          /* nullable                          */
+	pw_span created_at;
+	pw_span expiration_timestamp; /* nullable                          */
+} pw_record;
+
+/** The result of pw_handle. */
+typedef struct {
+	pw_status status;
+	const char *message; /* static English sentence; never input bytes */
+	pw_span id_event;    /* set once the signature matched (delivery    */
+	pw_span type;        /*   metadata for logs), else NULL             */
+	pw_record record;    /* filled only for PW_CAPTURED, else all NULL  */
+} pw_result;
+
+/* ------------------------------------------------------------------ */
+/* Keyring                                                              */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Precomputed HMAC-SHA256 key states for the endpoint secrets. Holds key
+ * material: wipe it with pw_keyring_wipe when done.
+ */
+typedef struct {
+	br_hmac_key_context keys[PW_MAX_SECRETS];
+	size_t count;
+} pw_keyring;
+
+/** \brief Empty keyring. */
+void pw_keyring_init(pw_keyring *kr);
+
+/**
+ * \brief Add one secret (UTF-8 bytes, used as-is as the HMAC key).
+ * \return 1 if added, 0 if `len` is zero (an empty secret is never a
+ *         key), -1 if the keyring is full.
+ */
+int pw_keyring_add(pw_keyring *kr, const void *secret, size_t len);
+
+/**
+ * \brief Add a comma-separated secret list, as in PANORA_WEBHOOK_SECRET.
+ *
+ * Spaces and tabs around each entry are trimmed; empty entries are
+ * skipped (",," adds nothing). A secret therefore cannot contain a comma
+ * or start or end with white space; Panora's secrets (UUIDs, whsec_...)
+ * never do.
+ *
+ * \return the number of secrets added, or -1 if there are more than
+ *         PW_MAX_SECRETS in the keyring (the keyring is then wiped).
+ */
+int pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len);
+
+/** \brief Zero all key material. The keyring is empty afterwards. */
+void pw_keyring_wipe(pw_keyring *kr);
+
+/* ------------------------------------------------------------------ */
+/* Request handling                                                     */
+/* ------------------------------------------------------------------ */
+
+/** The parts of the HTTP request that matter. */
+typedef struct {
+	pw_span method;       /* "POST"; NULL means POST (direct invocation) */
+	pw_span signature;    /* Panora-Signature value; NULL if absent      */
+	pw_span content_type; /* NULL if absent                              */
+	pw_span body;         /* raw body; ptr may be NULL when len is 0     */
+} pw_request;
+
+/**
+ * Working memory for one request. Large (about 2 * PW_BODY_MAX): give it
+ * static storage. The record returned by pw_handle points into it.
+ */
+typedef struct {
+	size_t body_max;                 /* runtime limit, <= PW_BODY_MAX */
+	jsmntok_t toks[PW_MAX_TOKENS];
+	unsigned char scratch[PW_SCRATCH_SIZE];
+} pw_context;
+
+/**
+ * \brief Prepare `ctx`, with a runtime body limit. A `body_max` of 0 or
+ * above PW_BODY_MAX means PW_BODY_MAX.
+ */
+void pw_context_init(pw_context *ctx, size_t body_max);
+
+/**
+ * \brief Verify and decode one delivery.
+ *
+ * Checks, in this order, and stops at the first failure: method (POST),
+ * body size, keyring not empty, signature header present and 64 hex
+ * digits, content type (absent or application/json), the envelope (one
+ * JSON object; "id_event" and "type" strings; "data" a string or object;
+ * no duplicated or escaped top-level key), the HMAC of the raw "data"
+ * span against every secret (constant time, all secrets tried), then, for
+ * type "connection.created" only, the decoded Connection Object.
+ *
+ * Nothing in "data" is decoded before the signature matches.
+ *
+ * \param ctx  working memory (see pw_context_init).
+ * \param kr   the endpoint secrets.
+ * \param req  the request; its body MUST stay untouched while `res` is used.
+ * \param res  receives the status, a message and, for PW_CAPTURED, the
+ *             record. On any error the record is all-NULL.
+ * \return res->status.
+ */
+pw_status pw_handle(pw_context *ctx, const pw_keyring *kr,
+	const pw_request *req, pw_result *res);
+
+/* ------------------------------------------------------------------ */
+/* Output                                                               */
+/* ------------------------------------------------------------------ */
+
+/** A byte sink: receives the output in pieces, in order. */
+typedef void pw_sink(void *arg, const char *data, size_t len);
+
+/**
+ * \brief Write the JSON response body for `res`:
+ *
+ *   captured: {"outcome":"captured","id_event":..,"id_connection":..,
+ *              "connection_token":..,"id_linked_user":..,"id_project":..,
+ *              "provider_slug":..,"vertical":..,"status":..,
+ *              "account_url":..,"created_at":..,"expiration_timestamp":..}
+ *   ignored:  {"outcome":"ignored","type":..,"message":..}
+ *   error:    {"outcome":"rejected","error":<code>,"message":..}
+ *
+ * Strings are escaped (quote, backslash, control characters); UTF-8 passes
+ * through. Error bodies hold no input bytes.
+ */
+void pw_write_response(const pw_result *res, pw_sink *sink, void *arg);
+
+/**
+ * \brief Write one JSON log line (newline-terminated) for `res`: outcome,
+ * HTTP status, error code, and for verified requests id_event, type,
+ * provider_slug and vertical, each clipped to 128 bytes. Never tokens or
+ * secrets.
+ */
+void pw_write_log(const pw_result *res, pw_sink *sink, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Building blocks (exposed for tests, fuzzing and other adapters)      */
+/* ------------------------------------------------------------------ */
+
+/**
+ * \brief Decode hex (upper or lower case) into `out`.
+ * \return the number of bytes written, or -1 if `hex_len` is odd, a digit
+ *         is not hex, or the result would exceed `cap` (then `out` is
+ *         zeroed up to `cap`). Runs in time that depends only on lengths.
+ */
+long pw_hex_decode(unsigned char *out, size_t cap, const char *hex,
+	size_t hex_len);
+
+/**
+ * \brief Constant-time equality of two `len`-byte buffers.
+ * \return 1 if equal, 0 if not. No early exit.
+ */
+int pw_ct_equal(const void *a, const void *b, size_t len);
+
+/**
+ * \brief The signature check alone, branch-free on secret and signature:
+ * HMAC-SHA256 of `msg` under every key in `kr`, each compared with the
+ * 64-hex-digit `sig_hex`.
+ * \return 1 if any key matches, 0 otherwise (also for an empty keyring or
+ *         a `sig_hex` that is not 64 hex digits).
+ */
+int pw_verify(const pw_keyring *kr, const char *sig_hex, size_t sig_len,
+	const void *msg, size_t msg_len);
+
+/** \brief Overwrite `len` bytes with zeros in a way the compiler keeps. */
+void pw_wipe(void *p, size_t len);
+
+/** Why a JSON text was refused by pw_json_check (negative values). */
+typedef enum {
+	PW_JSON_SYNTAX  = -1, /* not RFC 8259 JSON                        */
+	PW_JSON_UTF8    = -2, /* invalid UTF-8 or a NUL byte              */
+	PW_JSON_DEPTH   = -3, /* nesting deeper than PW_MAX_DEPTH         */
+	PW_JSON_TOKENS  = -4, /* more than PW_MAX_TOKENS tokens           */
+	PW_JSON_NOT_OBJ = -5  /* valid, but the top level is not an object */
+} pw_json_error;
+
+/**
+ * \brief Check that `js` is exactly one JSON object (surrounding white
+ * space allowed), strictly per RFC 8259, in valid UTF-8 with no NUL byte,
+ * within the depth and token limits. Non-recursive, one pass.
+ * \return the number of jsmn tokens it holds (>= 1), or a pw_json_error.
+ */
+long pw_json_check(const char *js, size_t len);
+
+/**
+ * \brief Decode the inside of a JSON string literal (no quotes) into
+ * UTF-8: the two-character escapes, \uXXXX and surrogate pairs. Rejects a
+ * lone surrogate, a bad escape, an unescaped quote or control character,
+ * and invalid UTF-8. `out` and `in` MUST NOT overlap; `cap >= len` is
+ * always enough.
+ * \return the number of bytes written, or -1 (then nothing useful is in
+ *         `out`).
+ */
+long pw_json_unescape(unsigned char *out, size_t cap, const char *in,
+	size_t len);
+
+/**
+ * \brief Write `s` as a JSON string literal, quotes included.
+ * Quote, backslash and bytes below 0x20 are escaped; other bytes pass.
+ */
+void pw_json_write_string(pw_sink *sink, void *arg, const char *s,
+	size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

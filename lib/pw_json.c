@@ -1,0 +1,498 @@
+/*
+ * pw_json.c -- strict JSON checking, string decoding and string writing.
+ *
+ * jsmn tokenises, but even in strict mode it accepts text that is not
+ * JSON ({"a" "b"}, [1 2], tru, two top-level values, raw control bytes in
+ * strings) and it stops silently at a NUL byte. A parser that accepts
+ * what others reject is a parser differential waiting to happen, so every
+ * text is first checked here against RFC 8259 and UTF-8 in one
+ * non-recursive pass; jsmn then only ever sees valid JSON.
+ */
+#define PW_JSMN_IMPL
+#include "pw_jsmn.h"
+#include "pw_internal.h"
+
+/* ------------------------------------------------------------------ */
+/* UTF-8                                                                */
+/* ------------------------------------------------------------------ */
+
+/* see pw_internal.h */
+size_t
+pw__utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0], lo = 0x80, hi = 0xBF;
+	size_t n, i;
+
+	if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		if (c == 0xE0) {
+			lo = 0xA0;          /* no overlongs */
+		} else if (c == 0xED) {
+			hi = 0x9F;          /* no UTF-16 surrogates */
+		}
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		if (c == 0xF0) {
+			lo = 0x90;          /* no overlongs */
+		} else if (c == 0xF4) {
+			hi = 0x8F;          /* nothing above U+10FFFF */
+		}
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi) {
+		return 0;
+	}
+	for (i = 2; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80) {
+			return 0;
+		}
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Checking                                                             */
+/* ------------------------------------------------------------------ */
+
+static int
+is_hex(unsigned c)
+{
+	return (c - '0' < 10u) || ((c | 0x20) - 'a' < 6u);
+}
+
+/*
+ * Scan the string literal whose opening quote is at *pp. On success *pp
+ * is just past the closing quote.
+ */
+static long
+check_string(const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp + 1;
+
+	for (;;) {
+		unsigned c;
+		size_t n;
+
+		if (p >= end) {
+			return PW_JSON_SYNTAX;
+		}
+		c = *p;
+		if (c == '"') {
+			*pp = p + 1;
+			return 0;
+		}
+		if (c == '\\') {
+			if (end - p < 2) {
+				return PW_JSON_SYNTAX;
+			}
+			switch (p[1]) {
+			case '"': case '\\': case '/': case 'b':
+			case 'f': case 'n': case 'r': case 't':
+				p += 2;
+				continue;
+			case 'u':
+				if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3])
+					|| !is_hex(p[4]) || !is_hex(p[5]))
+				{
+					return PW_JSON_SYNTAX;
+				}
+				p += 6;
+				continue;
+			default:
+				return PW_JSON_SYNTAX;
+			}
+		}
+		if (c < 0x20) {
+			return c == 0 ? PW_JSON_UTF8 : PW_JSON_SYNTAX;
+		}
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		n = pw__utf8_seq(p, end);
+		if (n == 0) {
+			return PW_JSON_UTF8;
+		}
+		p += n;
+	}
+}
+
+static const unsigned char *
+skip_digits(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && *p - '0' < 10u) {
+		p++;
+	}
+	return p;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static long
+check_number(const unsigned char **pp, const unsigned char *end)
+{
+	const unsigned char *p = *pp, *q;
+
+	if (*p == '-') {
+		p++;
+	}
+	if (p >= end || *p - '0' >= 10u) {
+		return PW_JSON_SYNTAX;
+	}
+	p = (*p == '0') ? p + 1 : skip_digits(p, end);
+	if (p < end && *p == '.') {
+		q = skip_digits(p + 1, end);
+		if (q == p + 1) {
+			return PW_JSON_SYNTAX;
+		}
+		p = q;
+	}
+	if (p < end && (*p | 0x20) == 'e') {
+		p++;
+		if (p < end && (*p == '+' || *p == '-')) {
+			p++;
+		}
+		q = skip_digits(p, end);
+		if (q == p) {
+			return PW_JSON_SYNTAX;
+		}
+		p = q;
+	}
+	*pp = p;
+	return 0;
+}
+
+static long
+check_literal(const unsigned char **pp, const unsigned char *end)
+{
+	static const char *const lit[] = { "true", "false", "null" };
+	const unsigned char *p = *pp;
+	size_t i, k;
+
+	for (i = 0; i < 3; i++) {
+		const char *w = lit[i];
+
+		if ((unsigned char)w[0] != *p) {
+			continue;
+		}
+		for (k = 0; w[k] != 0; k++) {
+			if (p + k >= end || (unsigned char)w[k] != p[k]) {
+				return PW_JSON_SYNTAX;
+			}
+		}
+		*pp = p + k;
+		return 0;
+	}
+	return PW_JSON_SYNTAX;
+}
+
+enum {
+	ST_VALUE,       /* a value is expected                        */
+	ST_FIRST_VALUE, /* after '[': a value or ']'                  */
+	ST_KEY,         /* after ',' in an object: a key              */
+	ST_FIRST_KEY,   /* after '{': a key or '}'                    */
+	ST_COLON,       /* after a key                                */
+	ST_NEXT,        /* after a member or element: ',' or a close  */
+	ST_END          /* after the top-level value: only white space */
+};
+
+/* see panora_webhook.h */
+long
+pw_json_check(const char *js, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)js;
+	const unsigned char *end = p + len;
+	uint64_t objects = 0;   /* bit d set: level d is an object */
+	unsigned depth = 0;
+	long ntok = 0, r;
+	int st = ST_VALUE;
+
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
+		p++;
+	}
+	if (p >= end || *p != '{') {
+		return PW_JSON_NOT_OBJ;
+	}
+	while (p < end) {
+		unsigned c = *p;
+
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+			p++;
+			continue;
+		}
+		if (c == 0) {
+			return PW_JSON_UTF8;
+		}
+		switch (st) {
+		case ST_FIRST_KEY:
+		case ST_KEY:
+			if (c == '}' && st == ST_FIRST_KEY) {
+				goto close;
+			}
+			if (c != '"') {
+				return PW_JSON_SYNTAX;
+			}
+			if ((r = check_string(&p, end)) < 0) {
+				return r;
+			}
+			st = ST_COLON;
+			goto counted;
+		case ST_COLON:
+			if (c != ':') {
+				return PW_JSON_SYNTAX;
+			}
+			p++;
+			st = ST_VALUE;
+			continue;
+		case ST_NEXT:
+			if (c == ',') {
+				p++;
+				st = ((objects >> (depth - 1)) & 1) ? ST_KEY : ST_VALUE;
+				continue;
+			}
+			if (c == (((objects >> (depth - 1)) & 1) ? '}' : ']')) {
+				goto close;
+			}
+			return PW_JSON_SYNTAX;
+		case ST_END:
+			return PW_JSON_SYNTAX;
+		default: /* ST_VALUE, ST_FIRST_VALUE */
+			break;
+		}
+
+		if (c == ']' && st == ST_FIRST_VALUE) {
+			goto close;
+		}
+		if (c == '{' || c == '[') {
+			if (depth >= PW_MAX_DEPTH) {
+				return PW_JSON_DEPTH;
+			}
+			objects &= ~((uint64_t)1 << depth);
+			objects |= (uint64_t)(c == '{') << depth;
+			depth++;
+			p++;
+			st = (c == '{') ? ST_FIRST_KEY : ST_FIRST_VALUE;
+			goto counted;
+		}
+		if (c == '"') {
+			r = check_string(&p, end);
+		} else if (c == '-' || c - '0' < 10u) {
+			r = check_number(&p, end);
+		} else {
+			r = check_literal(&p, end);
+		}
+		if (r < 0) {
+			return r;
+		}
+		st = depth ? ST_NEXT : ST_END;
+	counted:
+		if (++ntok > PW_MAX_TOKENS) {
+			return PW_JSON_TOKENS;
+		}
+		continue;
+	close:
+		p++;
+		depth--;
+		st = depth ? ST_NEXT : ST_END;
+	}
+	return st == ST_END ? ntok : PW_JSON_SYNTAX;
+}
+
+/* see pw_internal.h */
+long
+pw__json_parse(jsmntok_t *toks, const char *js, size_t len)
+{
+	jsmn_parser ps;
+	long n;
+	int r;
+
+	n = pw_json_check(js, len);
+	if (n < 0) {
+		return n;
+	}
+	jsmn_init(&ps);
+	r = jsmn_parse(&ps, js, len, toks, PW_MAX_TOKENS);
+	/* jsmn agrees with the checker on every valid text; if it ever did
+	   not, refusing is the only safe answer. */
+	return r == n ? n : PW_JSON_SYNTAX;
+}
+
+/* ------------------------------------------------------------------ */
+/* Decoding                                                             */
+/* ------------------------------------------------------------------ */
+
+static long
+hex4(const unsigned char *p)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		unsigned c = p[i];
+
+		if (c - '0' < 10u) {
+			v = (v << 4) | (long)(c - '0');
+		} else if ((c | 0x20) - 'a' < 6u) {
+			v = (v << 4) | (long)((c | 0x20) - 'a' + 10);
+		} else {
+			return -1;
+		}
+	}
+	return v;
+}
+
+/* see panora_webhook.h */
+long
+pw_json_unescape(unsigned char *out, size_t cap, const char *in, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	const unsigned char *end = p + len;
+	size_t o = 0;
+
+	while (p < end) {
+		unsigned c = *p;
+		unsigned char buf[4];
+		const unsigned char *src = buf;
+		size_t n;
+
+		if (c == '\\') {
+			long cp;
+
+			if (end - p < 2) {
+				return -1;
+			}
+			n = 1;
+			switch (p[1]) {
+			case '"':  buf[0] = '"';  break;
+			case '\\': buf[0] = '\\'; break;
+			case '/':  buf[0] = '/';  break;
+			case 'b':  buf[0] = '\b'; break;
+			case 'f':  buf[0] = '\f'; break;
+			case 'n':  buf[0] = '\n'; break;
+			case 'r':  buf[0] = '\r'; break;
+			case 't':  buf[0] = '\t'; break;
+			case 'u':
+				if (end - p < 6 || (cp = hex4(p + 2)) < 0) {
+					return -1;
+				}
+				if (cp >= 0xDC00 && cp <= 0xDFFF) {
+					return -1;          /* lone low surrogate */
+				}
+				if (cp >= 0xD800 && cp <= 0xDBFF) {
+					long lo;
+
+					if (end - p < 12 || p[6] != '\\' || p[7] != 'u'
+						|| (lo = hex4(p + 8)) < 0xDC00 || lo > 0xDFFF)
+					{
+						return -1;      /* lone high surrogate */
+					}
+					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+					p += 6;
+				}
+				if (cp < 0x80) {
+					buf[0] = (unsigned char)cp;
+				} else if (cp < 0x800) {
+					buf[0] = (unsigned char)(0xC0 | (cp >> 6));
+					buf[1] = (unsigned char)(0x80 | (cp & 0x3F));
+					n = 2;
+				} else if (cp < 0x10000) {
+					buf[0] = (unsigned char)(0xE0 | (cp >> 12));
+					buf[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+					buf[2] = (unsigned char)(0x80 | (cp & 0x3F));
+					n = 3;
+				} else {
+					buf[0] = (unsigned char)(0xF0 | (cp >> 18));
+					buf[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+					buf[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+					buf[3] = (unsigned char)(0x80 | (cp & 0x3F));
+					n = 4;
+				}
+				p += 4;
+				break;
+			default:
+				return -1;
+			}
+			p += 2;
+		} else if (c == '"' || c < 0x20) {
+			return -1;
+		} else if (c < 0x80) {
+			/* copy a whole run of plain ASCII at once */
+			const unsigned char *q = p + 1;
+
+			while (q < end && *q >= 0x20 && *q < 0x80
+				&& *q != '"' && *q != '\\')
+			{
+				q++;
+			}
+			src = p;
+			n = (size_t)(q - p);
+			p = q;
+		} else {
+			n = pw__utf8_seq(p, end);
+			if (n == 0) {
+				return -1;
+			}
+			src = p;
+			p += n;
+		}
+		if (cap - o < n) {
+			return -1;
+		}
+		while (n-- > 0) {
+			out[o++] = *src++;
+		}
+	}
+	return (long)o;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                              */
+/* ------------------------------------------------------------------ */
+
+/* see panora_webhook.h */
+void
+pw_json_write_string(pw_sink *sink, void *arg, const char *s, size_t len)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	sink(arg, "\"", 1);
+	for (i = 0; i < len; i++) {
+		unsigned c = (unsigned char)s[i];
+		char esc[6];
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			continue;
+		}
+		if (i > run) {
+			sink(arg, s + run, i - run);
+		}
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"':  esc[1] = '"';  break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b';  break;
+		case '\f': esc[1] = 'f';  break;
+		case '\n': esc[1] = 'n';  break;
+		case '\r': esc[1] = 'r';  break;
+		case '\t': esc[1] = 't';  break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hexd[c >> 4];
+			esc[5] = hexd[c & 15];
+			n = 6;
+			break;
+		}
+		sink(arg, esc, n);
+	}
+	if (len > run) {
+		sink(arg, s + run, len - run);
+	}
+	sink(arg, "\"", 1);
+}

@@ -1,0 +1,130 @@
+/*
+ * pw_output.c -- the JSON response body and the JSON log line.
+ *
+ * Both go through a caller's sink, so an adapter decides how bytes leave
+ * (one buffered write, 4 KiB stream chunks, a test buffer). The record is
+ * the only place token values are written; errors and logs carry static
+ * messages and, for verified requests only, short metadata.
+ */
+#include <string.h>
+
+#include "pw_internal.h"
+
+static void
+put(pw_sink *sink, void *arg, const char *s)
+{
+	sink(arg, s, strlen(s));
+}
+
+static void
+put_value(pw_sink *sink, void *arg, pw_span v)
+{
+	if (v.ptr == NULL) {
+		put(sink, arg, "null");
+	} else {
+		pw_json_write_string(sink, arg, v.ptr, v.len);
+	}
+}
+
+/* ,"name":value */
+static void
+put_member(pw_sink *sink, void *arg, const char *name, pw_span v)
+{
+	put(sink, arg, ",\"");
+	put(sink, arg, name);
+	put(sink, arg, "\":");
+	put_value(sink, arg, v);
+}
+
+static pw_span
+lit(const char *s)
+{
+	pw_span v;
+
+	v.ptr = s;
+	v.len = strlen(s);
+	return v;
+}
+
+/* see panora_webhook.h */
+void
+pw_write_response(const pw_result *res, pw_sink *sink, void *arg)
+{
+	const pw_record *r = &res->record;
+
+	switch (res->status) {
+	case PW_CAPTURED:
+		put(sink, arg, "{\"outcome\":\"captured\"");
+		put_member(sink, arg, "id_event", r->id_event);
+		put_member(sink, arg, "id_connection", r->id_connection);
+		put_member(sink, arg, "connection_token", r->connection_token);
+		put_member(sink, arg, "id_linked_user", r->id_linked_user);
+		put_member(sink, arg, "id_project", r->id_project);
+		put_member(sink, arg, "provider_slug", r->provider_slug);
+		put_member(sink, arg, "vertical", r->vertical);
+		put_member(sink, arg, "status", r->status);
+		put_member(sink, arg, "account_url", r->account_url);
+		put_member(sink, arg, "created_at", r->created_at);
+		put_member(sink, arg, "expiration_timestamp", r->expiration_timestamp);
+		break;
+	case PW_IGNORED:
+		put(sink, arg, "{\"outcome\":\"ignored\"");
+		put_member(sink, arg, "type", res->type);
+		put_member(sink, arg, "id_event", res->id_event);
+		put_member(sink, arg, "message", lit(res->message));
+		break;
+	default:
+		put(sink, arg, "{\"outcome\":\"rejected\"");
+		put_member(sink, arg, "error", lit(pw_status_code(res->status)));
+		put_member(sink, arg, "message",
+			lit(res->message ? res->message : ""));
+		break;
+	}
+	put(sink, arg, "}");
+}
+
+#define LOG_CLIP 128
+
+/* A span cut to at most LOG_CLIP bytes, on a UTF-8 character boundary. */
+static pw_span
+clip(pw_span v)
+{
+	if (v.ptr != NULL && v.len > LOG_CLIP) {
+		v.len = LOG_CLIP;
+		while (v.len > 0 && ((unsigned char)v.ptr[v.len] & 0xC0) == 0x80) {
+			v.len--;
+		}
+	}
+	return v;
+}
+
+/* see panora_webhook.h */
+void
+pw_write_log(const pw_result *res, pw_sink *sink, void *arg)
+{
+	char http[4];
+	unsigned h = pw_status_http(res->status);
+
+	http[0] = (char)('0' + h / 100);
+	http[1] = (char)('0' + h / 10 % 10);
+	http[2] = (char)('0' + h % 10);
+	http[3] = 0;
+
+	put(sink, arg, "{\"outcome\":");
+	put_value(sink, arg, lit(res->status == PW_CAPTURED ? "captured"
+		: res->status == PW_IGNORED ? "ignored" : "rejected"));
+	put(sink, arg, ",\"http\":");
+	put(sink, arg, http);
+	if (res->status != PW_CAPTURED && res->status != PW_IGNORED) {
+		put_member(sink, arg, "error", lit(pw_status_code(res->status)));
+	}
+	if (res->id_event.ptr != NULL) {
+		put_member(sink, arg, "id_event", clip(res->id_event));
+		put_member(sink, arg, "type", clip(res->type));
+	}
+	if (res->status == PW_CAPTURED) {
+		put_member(sink, arg, "provider", clip(res->record.provider_slug));
+		put_member(sink, arg, "vertical", clip(res->record.vertical));
+	}
+	put(sink, arg, "}\n");
+}

@@ -1,0 +1,189 @@
+/*
+ * pw_verify.c -- keyring, hex decoding and the constant-time signature
+ * check.
+ *
+ * Everything that touches a secret or the received signature is written
+ * without branches or table look-ups on their values: the hex digits are
+ * decoded with arithmetic masks, the MAC comparison accumulates
+ * differences over all 32 bytes, and every key in the ring is tried even
+ * after a match. Only lengths (public) steer control flow. The valgrind
+ * check in tests/ct/ holds the code to that.
+ */
+#include <string.h>
+
+#include "pw_internal.h"
+
+/* see panora_webhook.h */
+void
+pw_wipe(void *p, size_t len)
+{
+	volatile unsigned char *v = (volatile unsigned char *)p;
+
+	while (len-- > 0) {
+		*v++ = 0;
+	}
+}
+
+/* see panora_webhook.h */
+int
+pw_ct_equal(const void *a, const void *b, size_t len)
+{
+	const unsigned char *x = (const unsigned char *)a;
+	const unsigned char *y = (const unsigned char *)b;
+	uint32_t d = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		d |= (uint32_t)(x[i] ^ y[i]);
+	}
+	/* d < 256: d - 1 has its top bit set exactly when d == 0 */
+	return (int)((d - 1) >> 31);
+}
+
+/*
+ * Decode 2*n hex digits into n bytes. Returns 1 if every digit was hex,
+ * else 0; the bytes are garbage in that case. Branch-free on the digits.
+ */
+static uint32_t
+hex_decode_ct(unsigned char *out, const char *hex, size_t n)
+{
+	uint32_t bad = 0;
+	size_t i;
+
+	for (i = 0; i < 2 * n; i++) {
+		int32_t c = (unsigned char)hex[i];
+		int32_t dig = c - '0';            /* -48 .. 207 */
+		int32_t let = (c | 0x20) - 'a';   /* -97 .. 158 */
+		/* 0 <= x < n, as a bit: both signs read off bit 31 */
+		uint32_t isd = ((uint32_t)(dig - 10) >> 31) & ~((uint32_t)dig >> 31);
+		uint32_t isl = ((uint32_t)(let - 6) >> 31) & ~((uint32_t)let >> 31);
+		uint32_t mdig = (uint32_t)0 - isd;
+		uint32_t mlet = (uint32_t)0 - isl;
+		uint32_t v = ((uint32_t)dig & mdig) | ((uint32_t)(let + 10) & mlet);
+
+		bad |= ~(mdig | mlet) & 1;
+		if ((i & 1) == 0) {
+			out[i >> 1] = (unsigned char)(v << 4);
+		} else {
+			out[i >> 1] |= (unsigned char)(v & 15);
+		}
+	}
+	return bad ^ 1;
+}
+
+/* see panora_webhook.h */
+long
+pw_hex_decode(unsigned char *out, size_t cap, const char *hex, size_t hex_len)
+{
+	size_t n = hex_len / 2;
+
+	if ((hex_len & 1) != 0 || n > cap) {
+		pw_wipe(out, cap);
+		return -1;
+	}
+	if (!hex_decode_ct(out, hex, n)) {
+		pw_wipe(out, cap);
+		return -1;
+	}
+	return (long)n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Keyring                                                              */
+/* ------------------------------------------------------------------ */
+
+/* see panora_webhook.h */
+void
+pw_keyring_init(pw_keyring *kr)
+{
+	memset(kr, 0, sizeof *kr);
+}
+
+/* see panora_webhook.h */
+void
+pw_keyring_wipe(pw_keyring *kr)
+{
+	pw_wipe(kr, sizeof *kr);
+}
+
+/* see panora_webhook.h */
+int
+pw_keyring_add(pw_keyring *kr, const void *secret, size_t len)
+{
+	if (len == 0) {
+		return 0;
+	}
+	if (kr->count >= PW_MAX_SECRETS) {
+		return -1;
+	}
+	br_hmac_key_init(&kr->keys[kr->count], &br_sha256_vtable, secret, len);
+	kr->count++;
+	return 1;
+}
+
+static int
+is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* see panora_webhook.h */
+int
+pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len)
+{
+	size_t i = 0;
+	int added = 0;
+
+	while (i <= len) {
+		size_t a = i, b;
+		int r;
+
+		while (i < len && list[i] != ',') {
+			i++;
+		}
+		b = i++;                  /* entry is list[a..b), skip ',' */
+		while (a < b && is_blank(list[a])) {
+			a++;
+		}
+		while (b > a && is_blank(list[b - 1])) {
+			b--;
+		}
+		r = pw_keyring_add(kr, list + a, b - a);
+		if (r < 0) {
+			pw_keyring_wipe(kr);
+			return -1;
+		}
+		added += r;
+	}
+	return added;
+}
+
+/* ------------------------------------------------------------------ */
+/* Verification                                                         */
+/* ------------------------------------------------------------------ */
+
+/* see panora_webhook.h */
+int
+pw_verify(const pw_keyring *kr, const char *sig_hex, size_t sig_len,
+	const void *msg, size_t msg_len)
+{
+	unsigned char want[br_sha256_SIZE], got[br_sha256_SIZE];
+	br_hmac_context hc;
+	uint32_t ok, match = 0;
+	size_t i;
+
+	if (sig_len != 2 * br_sha256_SIZE) {
+		return 0;
+	}
+	ok = hex_decode_ct(want, sig_hex, br_sha256_SIZE);
+	for (i = 0; i < kr->count; i++) {
+		br_hmac_init(&hc, &kr->keys[i], 0);
+		br_hmac_update(&hc, msg, msg_len);
+		br_hmac_out(&hc, got);
+		match |= (uint32_t)pw_ct_equal(got, want, sizeof got);
+	}
+	pw_wipe(&hc, sizeof hc);
+	pw_wipe(got, sizeof got);
+	pw_wipe(want, sizeof want);
+	return (int)(match & ok);
+}
