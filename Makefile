@@ -1,0 +1,154 @@
+# panora-webhook -- a verified Panora connection.created receiver in C/WebAssembly.
+#
+#   make            build build/panora-webhook.wasm (WAGI/CGI command module)
+#   make run        build, sign a sample delivery the Panora way, invoke the module
+#   make test       native unit tests (ASan+UBSan) and WebAssembly end-to-end tests
+#   make deps       install/fetch dependencies (run automatically, quiet when done)
+#   make clean      remove build/
+#
+# Configuration (make VAR=value):
+#   BODY_MAX        largest accepted body in bytes (default 1 MiB)
+#   WASI_SDK_PATH   use a real wasi-sdk instead of Debian's clang + wasi-libc
+#   WASM_CC WASM_TARGET WASM_SYSROOT   the wasm32 toolchain, individually
+#   BEARSSL_SRC     an unpacked BearSSL 0.6 tree (default: fetched from Debian)
+#   CC              native compiler for tests (default clang)
+
+BUILD     := build
+BODY_MAX  ?= 1048576
+NODE      ?= node
+
+# ------------------------------------------------------------ dependencies
+BEARSSL_PKG     := 0.6+dfsg.1-3
+BEARSSL_ORIG    := bearssl_0.6+dfsg.1.orig.tar.xz
+BEARSSL_SHA256  := 102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
+BEARSSL_SRC     ?= $(BUILD)/deps/bearssl-0.6
+# Only what HMAC-SHA256 needs.
+BEARSSL_FILES   := src/mac/hmac.c src/hash/sha2small.c \
+                   src/codec/dec32be.c src/codec/enc32be.c
+JSMN_H          ?= /usr/include/jsmn.h
+
+# ------------------------------------------------------------ toolchains
+ifdef WASI_SDK_PATH
+WASM_CC      ?= $(WASI_SDK_PATH)/bin/clang
+WASM_SYSROOT ?= $(WASI_SDK_PATH)/share/wasi-sysroot
+WASM_TARGET  ?= wasm32-wasip1
+else
+WASM_CC      ?= clang
+WASM_SYSROOT ?= /usr
+WASM_TARGET  ?= wasm32-wasi
+endif
+WASM_OPT     ?= wasm-opt
+
+ifeq ($(origin CC),default)
+CC := clang
+endif
+
+WARN     := -Wall -Wextra -pedantic -Werror -Wmissing-prototypes \
+            -Wstrict-prototypes -Wshadow
+DEFS     := -DPW_BODY_MAX=$(BODY_MAX)
+INC      := -Ilib -isystem $(BUILD)/include -isystem $(BEARSSL_SRC)/inc
+BR_INC   := -I$(BEARSSL_SRC)/inc -I$(BEARSSL_SRC)/src
+
+WASM_FLAGS := --target=$(WASM_TARGET) --sysroot=$(WASM_SYSROOT) -std=c11 -Oz \
+              -ffunction-sections -fdata-sections
+SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer
+NATIVE_FLAGS := -std=c11 -O1 -g $(SAN)
+
+LIB_SRC  := $(wildcard lib/*.c)
+LIB_HDR  := $(wildcard lib/*.h)
+BR_SRC   := $(addprefix $(BEARSSL_SRC)/,$(BEARSSL_FILES))
+
+WASM_MODULE := $(BUILD)/panora-webhook.wasm
+WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+VECTORS    := $(BUILD)/vectors/cases.json
+VECTORS_H  := $(BUILD)/vectors/cases.h
+
+.PHONY: all deps run test test-unit test-wasm clean help
+.DEFAULT_GOAL := all
+.SECONDARY:
+
+all: $(WASM_MODULE)
+
+help:
+	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+
+# ------------------------------------------------------------ bootstrap
+deps:
+	@sh scripts/deps.sh '$(BUILD)' '$(BEARSSL_SRC)' '$(BEARSSL_PKG)' \
+		'$(BEARSSL_ORIG)' '$(BEARSSL_SHA256)'
+
+# Every recipe that compiles needs the dependencies first; the BearSSL
+# tree appears when `deps` has run.
+$(BEARSSL_SRC)/inc/bearssl_hmac.h $(BR_SRC) &: | deps ;
+
+$(BUILD)/include/jsmn.h: | deps
+	@mkdir -p $(@D)
+	cp $(JSMN_H) $@
+
+HEADERS := $(LIB_HDR) $(BUILD)/include/jsmn.h $(BEARSSL_SRC)/inc/bearssl_hmac.h
+
+# ------------------------------------------------------------ wasm32
+$(BUILD)/wasm/%.o: lib/%.c $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
+
+$(BUILD)/wasm/fn_%.o: function/%.c $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
+
+# BearSSL: third-party code, built with its own include paths and no -Werror.
+define bearssl_rules
+$(BUILD)/wasm/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | deps
+	@mkdir -p $$(@D)
+	$$(WASM_CC) $$(WASM_FLAGS) $$(BR_INC) -c $$< -o $$@
+$(BUILD)/native/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | deps
+	@mkdir -p $$(@D)
+	$$(CC) $$(NATIVE_FLAGS) $$(BR_INC) -c $$< -o $$@
+endef
+$(foreach f,$(BEARSSL_FILES),$(eval $(call bearssl_rules,$(f))))
+
+WASM_LIB := $(patsubst lib/%.c,$(BUILD)/wasm/%.o,$(LIB_SRC)) \
+            $(patsubst %.c,$(BUILD)/wasm/br_%.o,$(notdir $(BEARSSL_FILES)))
+
+$(WASM_DEBUG): $(WASM_LIB) $(BUILD)/wasm/fn_wagi.o
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) -Wl,--gc-sections $^ -o $@
+
+$(WASM_MODULE): $(WASM_DEBUG)
+	$(WASM_OPT) -Oz --strip-debug --strip-producers $< -o $@
+	@echo "$@: $$(wc -c < $@) bytes"
+
+# ------------------------------------------------------------ native (tests)
+$(BUILD)/native/%.o: lib/%.c $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(CC) $(NATIVE_FLAGS) $(WARN) -Wconversion $(DEFS) $(INC) -c $< -o $@
+
+NATIVE_LIB := $(patsubst lib/%.c,$(BUILD)/native/%.o,$(LIB_SRC)) \
+              $(patsubst %.c,$(BUILD)/native/br_%.o,$(notdir $(BEARSSL_FILES)))
+
+$(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | deps
+	@mkdir -p $(@D)
+	$(NODE) tests/vectors/gen.mjs $(BUILD)/vectors
+
+$(BUILD)/tests/%: tests/unit/%.c $(NATIVE_LIB) $(VECTORS_H) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) $(NATIVE_FLAGS) $(WARN) -Wno-overlength-strings $(DEFS) $(INC) -I$(BUILD)/vectors \
+		$< $(NATIVE_LIB) -lcmocka -o $@
+
+# ------------------------------------------------------------ run and test
+run: $(WASM_MODULE)
+	@$(NODE) scripts/run.mjs $(WASM_MODULE)
+
+test: test-unit test-wasm
+
+test-unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
+
+test-wasm: $(WASM_MODULE) $(WASM_DEBUG) $(VECTORS)
+	$(NODE) --test --test-reporter=spec tests/wasm/
+
+clean:
+	rm -rf $(BUILD)
