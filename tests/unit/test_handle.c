@@ -1,0 +1,241 @@
+/*
+ * test_handle.c -- pw_handle over every case of tests/vectors/gen.mjs
+ * (signed and decoded by Node), plus the status table and the promise that
+ * no secret or credential ever reaches an output.
+ *
+ *   build/tests/test_handle [substring]   runs only the matching cases
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "panora_webhook.h"
+#include "cases.h"
+
+static pw_context ctx;
+
+typedef struct {
+	char buf[1 << 16];
+	size_t len;
+} strbuf;
+
+static void
+to_buf(void *arg, const char *p, size_t n)
+{
+	strbuf *b = (strbuf *)arg;
+
+	assert_true(b->len + n <= sizeof b->buf);
+	memcpy(b->buf + b->len, p, n);
+	b->len += n;
+}
+
+static int
+contains(const strbuf *b, const char *needle, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > b->len) {
+		return 0;
+	}
+	for (i = 0; i + n <= b->len; i++) {
+		if (memcmp(b->buf + i, needle, n) == 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static pw_span
+span(pwt_str s)
+{
+	pw_span v;
+
+	v.ptr = s.p;
+	v.len = s.n;
+	return v;
+}
+
+static void
+span_equals(const char *field, pw_span got, pwt_str want)
+{
+	if (want.p == NULL) {
+		if (got.ptr != NULL) {
+			fail_msg("%s: got \"%.*s\", want null", field, (int)got.len, got.ptr);
+		}
+		return;
+	}
+	if (got.ptr == NULL) {
+		fail_msg("%s: got null, want \"%s\"", field, want.p);
+	}
+	if (got.len != want.n) {
+		fail_msg("%s: got %zu bytes, want %zu", field, got.len, want.n);
+	}
+	assert_memory_equal(got.ptr, want.p, want.n);
+}
+
+/* Output must never carry a secret, a provider credential or, for
+   anything but a capture, a connection token. */
+static void
+assert_no_leak(const pwt_case *c, const pw_result *res, const strbuf *out)
+{
+	static const char *const never[] = {
+		"provider-access-credential", "provider-refresh-credential",
+		"whsec_", "3b241101-e2bb-4255-8caf-4136c566a962", "token_type",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof never / sizeof never[0]; i++) {
+		if (contains(out, never[i], strlen(never[i]))) {
+			fail_msg("%s: output contains %s", c->name, never[i]);
+		}
+	}
+	if (res->status != PW_CAPTURED && contains(out, "ctok_", 5)) {
+		fail_msg("%s: non-capture output contains a connection token", c->name);
+	}
+}
+
+static void
+test_case(void **state)
+{
+	const pwt_case *c = (const pwt_case *)*state;
+	pw_keyring kr;
+	pw_request req;
+	pw_result res;
+	strbuf out, log;
+	size_t f;
+
+	pw_context_init(&ctx, c->max_body);
+	pw_keyring_init(&kr);
+	if (c->secret.p != NULL) {
+		pw_keyring_add_list(&kr, c->secret.p, c->secret.n);
+	}
+	req.method = span(c->method);
+	req.signature = span(c->signature);
+	req.content_type = span(c->content_type);
+	req.body = span(c->body);
+
+	pw_handle(&ctx, &kr, &req, &res);
+	pw_keyring_wipe(&kr);
+
+	if (pw_status_http(res.status) != c->http
+		|| strcmp(pw_status_code(res.status), c->code) != 0)
+	{
+		fail_msg("%s: got %u %s (%s), want %u %s", c->name,
+			pw_status_http(res.status), pw_status_code(res.status),
+			res.message ? res.message : "", c->http, c->code);
+	}
+	assert_non_null(res.message);
+
+	if (c->has_record) {
+		const pw_span *got = &res.record.id_event;
+
+		for (f = 0; f < PWT_NFIELDS; f++) {
+			span_equals(pwt_field_names[f], got[f], c->record[f]);
+		}
+	} else {
+		static const pw_record empty;
+
+		assert_memory_equal(&res.record, &empty, sizeof empty);
+	}
+	if (res.status == PW_IGNORED) {
+		span_equals("type", res.type, c->type);
+	}
+
+	out.len = 0;
+	pw_write_response(&res, to_buf, &out);
+	assert_no_leak(c, &res, &out);
+	log.len = 0;
+	pw_write_log(&res, to_buf, &log);
+	assert_no_leak(c, &res, &log);
+	assert_false(contains(&log, "ctok_", 5));
+	assert_int_equal(log.buf[log.len - 1], '\n');
+	assert_null(memchr(log.buf, '\n', log.len - 1));
+}
+
+static void
+test_status_table(void **state)
+{
+	static const struct { pw_status st; unsigned http; const char *code; } t[] = {
+		{ PW_CAPTURED, 200, "captured" },
+		{ PW_IGNORED, 200, "ignored" },
+		{ PW_ERR_METHOD_NOT_ALLOWED, 405, "method_not_allowed" },
+		{ PW_ERR_PAYLOAD_TOO_LARGE, 413, "payload_too_large" },
+		{ PW_ERR_MALFORMED_REQUEST, 400, "malformed_request" },
+		{ PW_ERR_MISSING_SIGNATURE, 400, "missing_signature" },
+		{ PW_ERR_BAD_SIGNATURE, 401, "bad_signature" },
+		{ PW_ERR_UNUSABLE_DATA, 422, "unusable_data" },
+		{ PW_ERR_NO_SECRET, 500, "no_secret" },
+	};
+	size_t i;
+
+	(void)state;
+	assert_int_equal(sizeof t / sizeof t[0], PW_STATUS_COUNT);
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		assert_int_equal(pw_status_http(t[i].st), t[i].http);
+		assert_string_equal(pw_status_code(t[i].st), t[i].code);
+		assert_non_null(pw_status_reason(t[i].st));
+	}
+	assert_int_equal(pw_status_http((pw_status)99), 500);
+}
+
+/* The record outlives nothing: it points into the body and ctx only. */
+static void
+test_response_shape(void **state)
+{
+	const pwt_case *c = &pwt_cases[0];
+	pw_keyring kr;
+	pw_request req;
+	pw_result res;
+	strbuf out;
+	static const char head[] = "{\"outcome\":\"captured\",\"id_event\":\"";
+
+	(void)state;
+	pw_context_init(&ctx, 0);
+	pw_keyring_init(&kr);
+	pw_keyring_add_list(&kr, c->secret.p, c->secret.n);
+	memset(&req, 0, sizeof req);
+	req.signature = span(c->signature);
+	req.body = span(c->body);
+	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_CAPTURED);
+	out.len = 0;
+	pw_write_response(&res, to_buf, &out);
+	assert_memory_equal(out.buf, head, sizeof head - 1);
+	assert_int_equal(out.buf[out.len - 1], '}');
+
+	res.status = PW_ERR_BAD_SIGNATURE;
+	res.message = "m";
+	out.len = 0;
+	pw_write_response(&res, to_buf, &out);
+	assert_int_equal(out.len, strlen("{\"outcome\":\"rejected\",\"error\":\"bad_signature\",\"message\":\"m\"}"));
+	assert_memory_equal(out.buf,
+		"{\"outcome\":\"rejected\",\"error\":\"bad_signature\",\"message\":\"m\"}", out.len);
+	pw_keyring_wipe(&kr);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct CMUnitTest tests[PWT_NCASES + 2];
+	size_t i, n = 0;
+
+	for (i = 0; i < PWT_NCASES; i++) {
+		if (argc > 1 && strstr(pwt_cases[i].name, argv[1]) == NULL) {
+			continue;
+		}
+		tests[n].name = pwt_cases[i].name;
+		tests[n].test_func = test_case;
+		tests[n].setup_func = NULL;
+		tests[n].teardown_func = NULL;
+		tests[n].initial_state = (void *)(uintptr_t)&pwt_cases[i];
+		n++;
+	}
+	if (argc <= 1) {
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_status_table);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_response_shape);
+	}
+	return _cmocka_run_group_tests("handle", tests, n, NULL, NULL);
+}

@@ -1,0 +1,320 @@
+// gen.mjs -- end-to-end test cases, signed and decoded by Node, not by us.
+//
+//   node tests/vectors/gen.mjs OUT_DIR
+//
+// Writes OUT_DIR/cases.json (for the WebAssembly tests) and OUT_DIR/cases.h
+// (for the native unit tests). Each case is a request and what must come
+// back. Signatures follow Panora's rule exactly:
+//
+//   data      = JSON.stringify(connectionRow)            (a string)
+//   body      = JSON.stringify({ id_event, data, type })
+//   signature = hex(HMAC-SHA256(secret, JSON.stringify(data)))
+//
+// Expected records come from JSON.parse of the same bytes, so the C code is
+// checked against an independent implementation.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const SECRET = 'whsec_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
+const SECRET_UUID = '3b241101-e2bb-4255-8caf-4136c566a962';
+const OLD_SECRET = 'whsec_retired_0123456789abcdef';
+
+// Deterministic UUIDs so the files are reproducible.
+const uuid = (label) => {
+  const h = crypto.createHash('sha256').update(label).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+};
+
+export const hmac = (secret, msg) =>
+  crypto.createHmac('sha256', secret).update(msg).digest('hex');
+
+export function connectionRow(label, over = {}) {
+  return {
+    id_connection: uuid(`conn:${label}`),
+    status: 'valid',
+    provider_slug: 'hubspot',
+    vertical: 'crm',
+    account_url: 'https://app.hubspot.com/contacts/4242',
+    token_type: 'oauth2',
+    access_token: 'enc:v1:provider-access-credential-must-never-leak',
+    refresh_token: 'enc:v1:provider-refresh-credential-must-never-leak',
+    expiration_timestamp: '2026-12-01T10:00:00.000Z',
+    created_at: '2026-11-27T10:00:00.000Z',
+    connection_token: `ctok_${crypto.createHash('sha256').update(label).digest('hex').slice(0, 32)}`,
+    id_project: uuid(`proj:${label}`),
+    id_linked_user: uuid(`user:${label}`),
+    ...over,
+  };
+}
+
+// A delivery exactly as Panora sends it.
+export function panoraDelivery({ secret = SECRET, type = 'connection.created', row, id_event }) {
+  const data = JSON.stringify(row);
+  const body = JSON.stringify({ id_event: id_event ?? uuid(`evt:${JSON.stringify(row)}`), data, type });
+  return { body: Buffer.from(body), signature: hmac(secret, JSON.stringify(data)) };
+}
+
+const FIELDS = ['id_event', 'id_connection', 'connection_token', 'id_linked_user', 'id_project',
+  'provider_slug', 'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp'];
+
+// The record Node extracts from a body: the independent expectation.
+function expectedRecord(body) {
+  const env = JSON.parse(body.toString('utf8'));
+  const d = typeof env.data === 'string' ? JSON.parse(env.data) : env.data;
+  const r = {};
+  for (const f of FIELDS) r[f] = f === 'id_event' ? env.id_event : (d[f] ?? null);
+  return r;
+}
+
+const cases = [];
+const add = (name, req, expect) => {
+  const c = {
+    name,
+    method: req.method === undefined ? 'POST' : req.method,
+    signature: req.signature === undefined ? null : req.signature,
+    content_type: req.content_type === undefined ? 'application/json' : req.content_type,
+    secret: req.secret === undefined ? SECRET : req.secret,
+    max_body: req.max_body ?? 0,
+    body: Buffer.from(req.body ?? ''),
+    http: expect.http,
+    code: expect.code,
+  };
+  if (expect.code === 'captured') c.record = expectedRecord(c.body);
+  if (expect.code === 'ignored') c.type = JSON.parse(c.body.toString('utf8')).type;
+  cases.push(c);
+};
+const ok = { http: 200, code: 'captured' };
+const err = (http, code) => ({ http, code });
+
+// ---------------------------------------------------------------- captured
+{
+  const d = panoraDelivery({ row: connectionRow('typical') });
+  add('typical connection.created', d, ok);
+  add('signature in upper case', { ...d, signature: d.signature.toUpperCase() }, ok);
+  add('signature with surrounding blanks', { ...d, signature: ` ${d.signature}\t` }, ok);
+  add('content type with charset', { ...d, content_type: 'Application/JSON; charset=utf-8' }, ok);
+  add('no content type', { ...d, content_type: null }, ok);
+  add('no method (direct invocation)', { ...d, method: null }, ok);
+  add('rotation: second secret matches', { ...d, secret: `${OLD_SECRET},${SECRET}` }, ok);
+  add('rotation: first secret matches', { ...d, secret: `${SECRET},${OLD_SECRET}` }, ok);
+  add('rotation: blanks and empty entries', { ...d, secret: ` , ,${OLD_SECRET} ,, ${SECRET} ,` }, ok);
+}
+{
+  const row = connectionRow('uuid-secret');
+  add('UUID secret (Panora server default)', { ...panoraDelivery({ secret: SECRET_UUID, row }), secret: SECRET_UUID }, ok);
+}
+{
+  const row = connectionRow('unicode', {
+    account_url: 'https://exämple.com/ü/\u2028/\u2029/"quoted"/back\\slash/\ttab\nnl/\u0001ctl/😀𝄞/中文',
+    provider_slug: 'zendesk', vertical: 'ticketing',
+  });
+  add('unicode, escapes and control characters', panoraDelivery({ row }), ok);
+}
+{
+  const row = connectionRow('nulls', { account_url: null, expiration_timestamp: null, access_token: null, refresh_token: null });
+  add('nullable fields null', panoraDelivery({ row }), ok);
+}
+{
+  const row = connectionRow('sparse');
+  for (const k of ['id_project', 'provider_slug', 'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp']) delete row[k];
+  add('only the required fields', panoraDelivery({ row }), ok);
+}
+{
+  const row = connectionRow('extra', { future_field: { nested: [1, 2.5e3, true, null, 'x'] }, id_connection_hint: 'not-it' });
+  add('unknown fields are skipped', panoraDelivery({ row }), ok);
+}
+{
+  // data as an object: the signed bytes are the raw object text
+  const row = connectionRow('object-data');
+  const body = JSON.stringify({ id_event: uuid('evt:object'), data: row, type: 'connection.created' });
+  add('data as an object', { body, signature: hmac(SECRET, JSON.stringify(row)) }, ok);
+}
+{
+  // pretty-printed envelope: only the data span is signed
+  const row = connectionRow('pretty');
+  const data = JSON.stringify(row);
+  const body = JSON.stringify({ id_event: uuid('evt:pretty'), data, type: 'connection.created' }, null, 2);
+  add('pretty-printed envelope', { body, signature: hmac(SECRET, JSON.stringify(data)) }, ok);
+}
+{
+  const row = connectionRow('escaped-id', {});
+  const d = panoraDelivery({ row, id_event: 'evt-"quoted"-\u00e9' });
+  add('id_event with escapes', d, ok);
+}
+
+// ---------------------------------------------------------------- ignored
+{
+  const row = { id_contact: uuid('contact'), first_name: 'Ada', last_name: 'Lovelace' };
+  add('other event type is ignored', panoraDelivery({ row, type: 'crm.contact.created' }), { http: 200, code: 'ignored' });
+}
+
+// ---------------------------------------------------------------- refusals before parsing
+{
+  const d = panoraDelivery({ row: connectionRow('refusals') });
+  add('GET is not allowed', { ...d, method: 'GET' }, err(405, 'method_not_allowed'));
+  add('lower-case post is not POST', { ...d, method: 'post' }, err(405, 'method_not_allowed'));
+  add('body over the limit', { ...d, max_body: d.body.length - 1 }, err(413, 'payload_too_large'));
+  add('body exactly at the limit', { ...d, max_body: d.body.length }, ok);
+  add('no secret configured', { ...d, secret: null }, err(500, 'no_secret'));
+  add('empty secret list', { ...d, secret: '' }, err(500, 'no_secret'));
+  add('only empty secret entries', { ...d, secret: ' , ,, ' }, err(500, 'no_secret'));
+  add('too many secrets', { ...d, secret: Array.from({ length: 9 }, (_, i) => `s${i}`).join(',') }, err(500, 'no_secret'));
+  add('missing signature', { ...d, signature: null }, err(400, 'missing_signature'));
+  add('empty signature', { ...d, signature: '' }, err(400, 'missing_signature'));
+  add('63 hex digits', { ...d, signature: d.signature.slice(1) }, err(400, 'missing_signature'));
+  add('65 hex digits', { ...d, signature: `${d.signature}0` }, err(400, 'missing_signature'));
+  add('sha256= prefix', { ...d, signature: `sha256=${d.signature}` }, err(400, 'missing_signature'));
+  add('non-hex digit', { ...d, signature: `${d.signature.slice(0, 63)}g` }, err(400, 'missing_signature'));
+  add('space inside signature', { ...d, signature: `${d.signature.slice(0, 32)} ${d.signature.slice(33)}` }, err(400, 'missing_signature'));
+  add('two signature values', { ...d, signature: `${d.signature}, ${d.signature}` }, err(400, 'missing_signature'));
+  add('text/plain content type', { ...d, content_type: 'text/plain' }, err(400, 'malformed_request'));
+  add('application/jsonx content type', { ...d, content_type: 'application/jsonx' }, err(400, 'malformed_request'));
+}
+
+// ---------------------------------------------------------------- signature
+{
+  const row = connectionRow('sig');
+  const d = panoraDelivery({ row });
+  add('wrong secret', { ...d, secret: OLD_SECRET }, err(401, 'bad_signature'));
+  add('signature of other data', { ...d, signature: panoraDelivery({ row: connectionRow('other') }).signature }, err(401, 'bad_signature'));
+  const tampered = Buffer.from(d.body);
+  const at = tampered.indexOf('ctok_') + 6;
+  tampered[at] = tampered[at] === 0x61 ? 0x62 : 0x61;
+  add('one byte of data changed', { ...d, body: tampered }, err(401, 'bad_signature'));
+  add('signature over the whole body', { ...d, signature: hmac(SECRET, d.body) }, err(401, 'bad_signature'));
+  add('signature over unquoted data', { ...d, signature: hmac(SECRET, JSON.stringify(row)) }, err(401, 'bad_signature'));
+  add('empty-key signature with empty entries', { ...d, secret: `,${OLD_SECRET},`, signature: hmac('', JSON.stringify(JSON.stringify(row))) }, err(401, 'bad_signature'));
+  // relabelled: a genuine non-connection event sent as connection.created
+  const contact = panoraDelivery({ row: { id_contact: uuid('c2'), email: 'a@b.c' }, type: 'crm.contact.created' });
+  const env = JSON.parse(contact.body);
+  add('genuine data relabelled as connection.created',
+    { body: JSON.stringify({ ...env, type: 'connection.created' }), signature: contact.signature },
+    err(422, 'unusable_data'));
+}
+
+// ---------------------------------------------------------------- envelope
+{
+  const row = connectionRow('envelope');
+  const data = JSON.stringify(row);
+  const sig = hmac(SECRET, JSON.stringify(data));
+  const id = uuid('evt:env');
+  const forged = JSON.stringify(JSON.stringify(connectionRow('forged')));
+  const m = (body) => ({ body, signature: sig });
+  add('duplicate data: genuine first, forged second',
+    m(`{"id_event":"${id}","data":${JSON.stringify(data)},"data":${forged},"type":"connection.created"}`), err(400, 'malformed_request'));
+  add('duplicate data: forged first, genuine second',
+    m(`{"id_event":"${id}","data":${forged},"data":${JSON.stringify(data)},"type":"connection.created"}`), err(400, 'malformed_request'));
+  add('duplicate type',
+    m(`{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created","type":"x"}`), err(400, 'malformed_request'));
+  add('duplicate id_event',
+    m(`{"id_event":"${id}","id_event":"b","data":${JSON.stringify(data)},"type":"connection.created"}`), err(400, 'malformed_request'));
+  add('escaped key spelling data',
+    m(`{"id_event":"${id}","d\\u0061ta":${JSON.stringify(data)},"type":"connection.created"}`), err(400, 'malformed_request'));
+  const good = `{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created"}`;
+  add('trailing garbage', m(`${good}x`), err(400, 'malformed_request'));
+  add('two top-level objects', m(`${good}{}`), err(400, 'malformed_request'));
+  add('trailing white space is fine', m(`${good} \n`), ok);
+  add('truncated body', m(good.slice(0, -1)), err(400, 'malformed_request'));
+  add('empty body', m(''), err(400, 'malformed_request'));
+  add('top level is an array', m(`[${good}]`), err(400, 'malformed_request'));
+  add('top level is a string', m(JSON.stringify(good)), err(400, 'malformed_request'));
+  add('missing data', m(`{"id_event":"${id}","type":"connection.created"}`), err(400, 'malformed_request'));
+  add('missing type', m(`{"id_event":"${id}","data":${JSON.stringify(data)}}`), err(400, 'malformed_request'));
+  add('missing id_event', m(`{"data":${JSON.stringify(data)},"type":"connection.created"}`), err(400, 'malformed_request'));
+  for (const [what, v] of [['number', '42'], ['null', 'null'], ['true', 'true'], ['array', '[1]']]) {
+    add(`data is ${what}`, m(`{"id_event":"${id}","data":${v},"type":"connection.created"}`), err(400, 'malformed_request'));
+  }
+  add('type is a number', m(`{"id_event":"${id}","data":${JSON.stringify(data)},"type":1}`), err(400, 'malformed_request'));
+  add('id_event is null', m(`{"id_event":null,"data":${JSON.stringify(data)},"type":"connection.created"}`), err(400, 'malformed_request'));
+  add('missing comma (jsmn would accept)', m(`{"id_event":"${id}" "data":${JSON.stringify(data)},"type":"connection.created"}`), err(400, 'malformed_request'));
+  add('bare word value (jsmn would accept)', m(`{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created","x":tru}`), err(400, 'malformed_request'));
+  add('trailing comma', m(`{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created",}`), err(400, 'malformed_request'));
+  add('leading zero number', m(`{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created","n":01}`), err(400, 'malformed_request'));
+  add('deep nesting', m(`{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created","n":${'['.repeat(40)}${']'.repeat(40)}}`), err(400, 'malformed_request'));
+  add('many tokens', m(`{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created","n":[${Array(2000).fill(0).join(',')}]}`), err(400, 'malformed_request'));
+  const bytes = (pre, raw, post) => Buffer.concat([Buffer.from(pre), Buffer.from(raw), Buffer.from(post)]);
+  const inId = (raw) => m(bytes(`{"id_event":"`, raw, `","data":${JSON.stringify(data)},"type":"connection.created"}`));
+  add('NUL byte in body', inId([0x00]), err(400, 'malformed_request'));
+  add('raw control byte in a string', inId([0x01]), err(400, 'malformed_request'));
+  add('overlong UTF-8', inId([0xc0, 0xaf]), err(400, 'malformed_request'));
+  add('UTF-8 encoded surrogate', inId([0xed, 0xa0, 0x80]), err(400, 'malformed_request'));
+  add('truncated UTF-8', inId([0xe2, 0x82]), err(400, 'malformed_request'));
+  add('stray continuation byte', inId([0x80]), err(400, 'malformed_request'));
+  add('above U+10FFFF', inId([0xf4, 0x90, 0x80, 0x80]), err(400, 'malformed_request'));
+  add('NUL byte after the body', m(bytes(good, [0x00], '')), err(400, 'malformed_request'));
+}
+
+// ---------------------------------------------------------------- verified, unusable
+{
+  const unusable = (name, row) => add(name, panoraDelivery({ row }), err(422, 'unusable_data'));
+  const base = connectionRow('unusable');
+  const without = (k) => { const r = { ...base }; delete r[k]; return r; };
+  unusable('no connection_token', without('connection_token'));
+  unusable('null connection_token', { ...base, connection_token: null });
+  unusable('empty connection_token', { ...base, connection_token: '' });
+  unusable('numeric connection_token', { ...base, connection_token: 12345 });
+  unusable('no id_linked_user', without('id_linked_user'));
+  unusable('null id_linked_user', { ...base, id_linked_user: null });
+  unusable('no id_connection', without('id_connection'));
+  unusable('empty id_connection', { ...base, id_connection: '' });
+  unusable('NUL inside connection_token', { ...base, connection_token: 'ctok_\u0000_tail' });
+  unusable('lone surrogate in account_url', { ...base, account_url: 'https://x/\ud800' });
+  unusable('provider_slug is an object', { ...base, provider_slug: { a: 1 } });
+  unusable('status is a number', { ...base, status: 1 });
+  add('data string holds an array', panoraDelivery({ row: [base] }), err(422, 'unusable_data'));
+  add('data string holds a string', panoraDelivery({ row: 'hello' }), err(422, 'unusable_data'));
+  {
+    // a string that is not JSON at all
+    const data = 'not json {';
+    const body = JSON.stringify({ id_event: 'e', data, type: 'connection.created' });
+    add('data string is not JSON', { body, signature: hmac(SECRET, JSON.stringify(data)) }, err(422, 'unusable_data'));
+  }
+  {
+    // repeated field inside the signed object
+    const data = JSON.stringify(base).replace('"status":"valid"', '"connection_token":"ctok_second","status":"valid"');
+    const body = JSON.stringify({ id_event: 'e', data, type: 'connection.created' });
+    add('repeated connection_token inside data', { body, signature: hmac(SECRET, JSON.stringify(data)) }, err(422, 'unusable_data'));
+  }
+}
+
+// ---------------------------------------------------------------- output
+const outDir = process.argv[2];
+if (!outDir) {
+  console.error('usage: node tests/vectors/gen.mjs OUT_DIR');
+  process.exit(2);
+}
+fs.mkdirSync(outDir, { recursive: true });
+fs.writeFileSync(path.join(outDir, 'cases.json'), JSON.stringify(cases.map((c) => ({
+  ...c, body: c.body.toString('base64'),
+})), null, 1));
+
+// C: every byte outside printable ASCII as a 3-digit octal escape
+const cstr = (v) => {
+  if (v === null || v === undefined) return 'NULL';
+  const b = Buffer.isBuffer(v) ? v : Buffer.from(String(v));
+  let s = '"';
+  for (const x of b) {
+    if (x >= 0x20 && x < 0x7f && x !== 0x22 && x !== 0x5c && x !== 0x3f) s += String.fromCharCode(x);
+    else s += `\\${x.toString(8).padStart(3, '0')}`;
+  }
+  return `${s}"`;
+};
+const clen = (v) => (v === null || v === undefined ? 0 : Buffer.byteLength(Buffer.isBuffer(v) ? v : String(v)));
+let h = '/* generated by tests/vectors/gen.mjs: do not edit */\n';
+h += `#define PWT_NFIELDS ${FIELDS.length}\n`;
+h += `static const char *const pwt_field_names[PWT_NFIELDS] = { ${FIELDS.map((f) => cstr(f)).join(', ')} };\n`;
+h += 'typedef struct { const char *p; size_t n; } pwt_str;\n';
+h += 'typedef struct {\n\tconst char *name;\n\tpwt_str method, signature, content_type, secret, body;\n'
+  + '\tsize_t max_body;\n\tunsigned http;\n\tconst char *code;\n\tpwt_str type;\n\tint has_record;\n'
+  + '\tpwt_str record[PWT_NFIELDS];\n} pwt_case;\n';
+const s = (v) => `{ ${cstr(v)}, ${clen(v)} }`;
+h += 'static const pwt_case pwt_cases[] = {\n';
+for (const c of cases) {
+  h += `\t{ ${cstr(c.name)}, ${s(c.method)}, ${s(c.signature)}, ${s(c.content_type)}, ${s(c.secret)}, ${s(c.body)},\n`;
+  h += `\t  ${c.max_body}, ${c.http}, ${cstr(c.code)}, ${s(c.type ?? null)}, ${c.record ? 1 : 0},\n`;
+  h += `\t  { ${c.record ? FIELDS.map((f) => s(c.record[f])).join(', ') : '{ NULL, 0 }'} } },\n`;
+}
+h += '};\n#define PWT_NCASES (sizeof pwt_cases / sizeof pwt_cases[0])\n';
+fs.writeFileSync(path.join(outDir, 'cases.h'), h);
+console.log(`gen.mjs: ${cases.length} cases -> ${outDir}`);
