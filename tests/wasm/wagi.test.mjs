@@ -1,0 +1,200 @@
+// wagi.test.mjs -- the built WAGI module, run under Node's WASI as a WAGI
+// host runs it, over every case of tests/vectors/gen.mjs, plus what only
+// the adapter decides (CONTENT_LENGTH, reading stdin, 405's Allow header)
+// and what the module may import and contain.
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+
+const MODULE = process.env.PANORA_WEBHOOK_WASM ?? 'build/panora-webhook.wasm';
+const DEBUG_MODULE = 'build/obj/panora-webhook.debug.wasm';
+const cases = JSON.parse(fs.readFileSync('build/vectors/cases.json', 'utf8'))
+  .map((c) => ({ ...c, body: Buffer.from(c.body, 'base64') }));
+
+// Bytes that must never leave the module, whatever happens.
+const SECRETS = ['whsec_', '3b241101-e2bb-4255-8caf-4136c566a962',
+  'provider-access-credential', 'provider-refresh-credential', 'token_type'];
+
+let mod;
+before(async () => { mod = await loadModule(MODULE); });
+
+function envFor(c, extra = {}) {
+  const e = wagiEnv({
+    method: c.method, signature: c.signature, contentType: c.content_type, body: c.body, extra,
+  });
+  if (c.secret !== null) e.PANORA_WEBHOOK_SECRET = c.secret;
+  if (c.max_body) e.PANORA_WEBHOOK_MAX_BODY = String(c.max_body);
+  return e;
+}
+
+function assertNoLeak(name, res, captured) {
+  const all = res.stdout.toString('utf8') + res.stderr;
+  for (const s of SECRETS) assert.ok(!all.includes(s), `${name}: output holds ${s}`);
+  if (!captured) assert.ok(!all.includes('ctok_'), `${name}: output holds a connection token`);
+  assert.ok(!res.stderr.includes('ctok_'), `${name}: log holds a connection token`);
+}
+
+describe('WAGI module: every end-to-end case', () => {
+  for (const c of cases) {
+    test(c.name, async () => {
+      const res = await runWagi(mod, { env: envFor(c), body: c.body });
+      assert.equal(res.exitCode, 0, 'a response was written, so exit 0');
+      assert.equal(res.status, c.http, `status: ${res.body}`);
+      assert.equal(res.headers['content-type'], 'application/json');
+      const body = JSON.parse(res.body.toString('utf8'));
+      if (c.code === 'captured') {
+        assert.deepEqual(body, { outcome: 'captured', ...c.record });
+      } else if (c.code === 'ignored') {
+        assert.equal(body.outcome, 'ignored');
+        assert.equal(body.type, c.type);
+      } else {
+        assert.equal(body.outcome, 'rejected');
+        assert.equal(body.error, c.code);
+        assert.ok(body.message.length > 0);
+      }
+      const log = res.stderr.split('\n');
+      assert.equal(log.length, 2, 'one log line');
+      const entry = JSON.parse(log[0]);
+      assert.equal(entry.http, c.http);
+      assertNoLeak(c.name, res, c.code === 'captured');
+    });
+  }
+});
+
+describe('WAGI adapter', () => {
+  const typical = cases.find((c) => c.name === 'typical connection.created');
+
+  test('405 carries Allow: POST and reads no body', async () => {
+    const res = await runWagi(mod, { env: envFor({ ...typical, method: 'PUT' }), body: typical.body });
+    assert.equal(res.status, 405);
+    assert.equal(res.headers.allow, 'POST');
+  });
+
+  test('CONTENT_LENGTH larger than the body: 400', async () => {
+    const env = envFor(typical);
+    env.CONTENT_LENGTH = String(typical.body.length + 10);
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.status, 400);
+    assert.match(JSON.parse(res.body).message, /shorter than CONTENT_LENGTH/);
+  });
+
+  test('CONTENT_LENGTH smaller than the body: only that much is read', async () => {
+    const env = envFor(typical);
+    env.CONTENT_LENGTH = String(typical.body.length - 5);
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.status, 400);
+    assert.equal(JSON.parse(res.body).error, 'malformed_request');
+  });
+
+  test('CONTENT_LENGTH covering the body exactly, with more input after it', async () => {
+    const res = await runWagi(mod, { env: envFor(typical), body: Buffer.concat([typical.body, Buffer.from('trailing')]) });
+    assert.equal(res.status, 200);
+  });
+
+  test('CONTENT_LENGTH not a number: 400', async () => {
+    for (const v of ['12x', '-1', ' 12', '99999999999999999999']) {
+      const env = envFor(typical);
+      env.CONTENT_LENGTH = v;
+      const res = await runWagi(mod, { env, body: typical.body });
+      assert.equal(res.status, 400, v);
+      assert.equal(JSON.parse(res.body).error, 'malformed_request');
+    }
+  });
+
+  test('CONTENT_LENGTH over the limit: 413 before reading', async () => {
+    const env = envFor(typical);
+    env.CONTENT_LENGTH = String(2 * 1024 * 1024);
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.status, 413);
+  });
+
+  test('no CONTENT_LENGTH: reads to end of input, 413 past the limit', async () => {
+    const env = envFor({ ...typical, method: null });
+    let res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.status, 200);
+    res = await runWagi(mod, { env, body: Buffer.alloc(1024 * 1024 + 1, 0x20) });
+    assert.equal(res.status, 413);
+    res = await runWagi(mod, { env: { ...env, PANORA_WEBHOOK_MAX_BODY: String(typical.body.length - 1) }, body: typical.body });
+    assert.equal(res.status, 413);
+  });
+
+  test('a body of exactly 1 MiB is read whole', async () => {
+    const pad = Buffer.alloc(1024 * 1024 - typical.body.length, 0x20);
+    const env = envFor(typical);
+    env.CONTENT_LENGTH = String(1024 * 1024);
+    const res = await runWagi(mod, { env, body: Buffer.concat([typical.body, pad]) });
+    assert.equal(res.status, 200);
+  });
+
+  test('Spin style: empty CONTENT_TYPE, content type in HTTP_CONTENT_TYPE', async () => {
+    const env = envFor({ ...typical, content_type: 'text/plain' });
+    assert.equal(env.CONTENT_TYPE, '');
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.status, 400);
+  });
+
+  test('CONTENT_TYPE is read when HTTP_CONTENT_TYPE is absent', async () => {
+    const env = envFor({ ...typical, content_type: null });
+    env.CONTENT_TYPE = 'text/html';
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.status, 400);
+  });
+
+  test('a 1 MiB secret list is refused cleanly', async () => {
+    const env = envFor(typical);
+    env.PANORA_WEBHOOK_SECRET = 'x,'.repeat(512 * 1024);
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.status, 500);
+    assert.equal(JSON.parse(res.body).error, 'no_secret');
+    env.PANORA_WEBHOOK_SECRET = ','.repeat(1024 * 1024);
+    assert.equal((await runWagi(mod, { env, body: typical.body })).status, 500);
+    env.PANORA_WEBHOOK_SECRET = 'k'.repeat(1024 * 1024);   // one long key: hashed, valid
+    assert.equal((await runWagi(mod, { env, body: typical.body })).status, 401);
+  });
+
+  test('an environment too large for the module: 400, still a response', async () => {
+    const env = envFor(typical);
+    env.HTTP_X_PADDING = 'p'.repeat(3 * 1024 * 1024);
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.equal(res.exitCode, 0);
+    assert.equal(res.status, 400);
+  });
+
+  test('the response and the log are one write each', async () => {
+    const res = await runWagi(mod, { env: envFor(typical), body: typical.body });
+    assert.ok(res.stdout.toString('utf8').startsWith('Status: 200 OK\nContent-Type: application/json\n'));
+    assert.equal(res.headers['cache-control'], 'no-store');
+  });
+});
+
+describe('WAGI module: what it is made of', () => {
+  test('imports only wasi_snapshot_preview1 functions', () => {
+    const imports = WebAssembly.Module.imports(mod);
+    assert.ok(imports.length > 0);
+    for (const i of imports) {
+      assert.equal(i.module, 'wasi_snapshot_preview1', `${i.module}.${i.name}`);
+      assert.equal(i.kind, 'function');
+    }
+    const names = imports.map((i) => i.name).sort();
+    assert.deepEqual(names, ['environ_get', 'environ_sizes_get', 'fd_read', 'fd_write']);
+  });
+
+  test('exports _start and memory (a WASI command)', () => {
+    const exports = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
+    assert.deepEqual(exports, ['_start', 'memory']);
+  });
+
+  test('contains no allocator: no memory.grow, no malloc or sbrk linked', () => {
+    const wat = execFileSync('wasm2wat', [MODULE], { maxBuffer: 64 << 20 }).toString();
+    assert.ok(!wat.includes('memory.grow'), 'memory.grow present');
+    const trace = fs.readFileSync('build/obj/panora-webhook.link.txt', 'utf8');
+    for (const sym of ['malloc', 'free', 'calloc', 'realloc', 'sbrk', 'getenv', '__wasilibc_initialize_environ']) {
+      const lines = trace.split('\n').filter((l) => l.endsWith(`of ${sym}`));
+      assert.ok(lines.length > 0, `link trace names ${sym}`);
+      for (const l of lines) assert.match(l, /lazy definition of/, l);
+    }
+    assert.ok(fs.existsSync(DEBUG_MODULE));
+  });
+});
