@@ -14,8 +14,10 @@
 #   CC              native compiler for tests (default clang)
 
 BUILD     := build
+comma     := ,
 BODY_MAX  ?= 1048576
 NODE      ?= node
+NODE_RUN  := $(NODE) --disable-warning=ExperimentalWarning
 
 # ------------------------------------------------------------ dependencies
 BEARSSL_PKG     := 0.6+dfsg.1-3
@@ -113,9 +115,13 @@ $(foreach f,$(BEARSSL_FILES),$(eval $(call bearssl_rules,$(f))))
 WASM_LIB := $(patsubst lib/%.c,$(BUILD)/wasm/%.o,$(LIB_SRC)) \
             $(patsubst %.c,$(BUILD)/wasm/br_%.o,$(notdir $(BEARSSL_FILES)))
 
+# The link trace (wasm-ld -y) shows whether an allocator was pulled in.
+TRACE_SYMS := malloc free calloc realloc sbrk getenv __wasilibc_initialize_environ
+
 $(WASM_DEBUG): $(WASM_LIB) $(BUILD)/wasm/fn_wagi.o
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) -Wl,--gc-sections $^ -o $@
+	$(WASM_CC) $(WASM_FLAGS) -Wl,--gc-sections $(addprefix -Wl$(comma)-y$(comma),$(TRACE_SYMS)) \
+		$^ -o $@ > $(BUILD)/obj/panora-webhook.link.txt
 
 $(WASM_MODULE): $(WASM_DEBUG)
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $< -o $@
@@ -140,7 +146,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(NATIVE_LIB) $(VECTORS_H) $(HEADERS)
 
 # ------------------------------------------------------------ run and test
 run: $(WASM_MODULE)
-	@$(NODE) scripts/run.mjs $(WASM_MODULE)
+	@$(NODE_RUN) scripts/run.mjs $(WASM_MODULE)
 
 test: test-unit test-wasm
 
@@ -148,7 +154,7 @@ test-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 test-wasm: $(WASM_MODULE) $(WASM_DEBUG) $(VECTORS)
-	$(NODE) --test --test-reporter=spec tests/wasm/
+	$(NODE_RUN) --test --test-reporter=spec tests/wasm/
 
 clean:
 	rm -rf $(BUILD)

@@ -63,6 +63,14 @@ if [ -n "$missing" ]; then
 	fi
 fi
 
+# node:wasi without a flag and --disable-warning need Node.js 20.11 or later
+v=$(node -p 'process.versions.node' 2>/dev/null || echo 0)
+major=${v%%.*} rest=${v#*.} minor=${rest%%.*}
+if [ "$major" -lt 20 ] || { [ "$major" -eq 20 ] && [ "$minor" -lt 11 ]; }; then
+	say "Node.js $v is too old: the tests and make run need Node.js 20.11 or later"
+	exit 1
+fi
+
 # ---------------------------------------------------------------- BearSSL
 if [ ! -f "$bearssl_src/inc/bearssl_hmac.h" ]; then
 	case $bearssl_src in
