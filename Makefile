@@ -63,12 +63,13 @@ BR_SRC   := $(addprefix $(BEARSSL_SRC)/,$(BEARSSL_FILES))
 
 WASM_MODULE := $(BUILD)/panora-webhook.wasm
 WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
+CORE_MODULE := $(BUILD)/obj/pw-core.wasm
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
 VECTORS    := $(BUILD)/vectors/cases.json
 VECTORS_H  := $(BUILD)/vectors/cases.h
 
-.PHONY: all deps run test test-unit test-wasm clean help
+.PHONY: all deps run test test-unit test-wasm ct-check clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -123,6 +124,15 @@ $(WASM_DEBUG): $(WASM_LIB) $(BUILD)/wasm/fn_wagi.o
 	$(WASM_CC) $(WASM_FLAGS) -Wl,--gc-sections $(addprefix -Wl$(comma)-y$(comma),$(TRACE_SYMS)) \
 		$^ -o $@ > $(BUILD)/obj/panora-webhook.link.txt
 
+# The core with plain exports and no imports, for differential tests and bench.
+$(BUILD)/wasm/h_%.o: tests/harness/%.c $(HEADERS) | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
+
+$(CORE_MODULE): $(WASM_LIB) $(BUILD)/wasm/h_core_exports.o
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@
+
 $(WASM_MODULE): $(WASM_DEBUG)
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $< -o $@
 	@echo "$@: $$(wc -c < $@) bytes"
@@ -144,16 +154,40 @@ $(BUILD)/tests/%: tests/unit/%.c $(NATIVE_LIB) $(VECTORS_H) $(HEADERS)
 	$(CC) $(NATIVE_FLAGS) $(WARN) -Wno-overlength-strings $(DEFS) $(INC) -I$(BUILD)/vectors \
 		$< $(NATIVE_LIB) -lcmocka -o $@
 
+# ------------------------------------------------------------ constant time
+# Optimised like a release build, no sanitizers: memcheck watches the code as
+# it ships. The early-exit build is the check's own test.
+CT_BUILD := $(CC) -std=c11 -O2 -gdwarf-4 $(WARN) $(DEFS) -DPW_CT_VALIDATION \
+            $(INC) -I$(BEARSSL_SRC)/src
+
+$(BUILD)/ct/ct_check: tests/ct/ct_check.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CT_BUILD) $(filter %.c,$^) -o $@
+
+$(BUILD)/ct/ct_check_early_exit: tests/ct/ct_check.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CT_BUILD) -DPW_CT_SELFTEST_EARLY_EXIT $(filter %.c,$^) -o $@
+
+ct-check: $(BUILD)/ct/ct_check $(BUILD)/ct/ct_check_early_exit
+	valgrind -q --error-exitcode=99 $(BUILD)/ct/ct_check
+	@valgrind -q --error-exitcode=99 $(BUILD)/ct/ct_check_early_exit \
+		> $(BUILD)/ct/early_exit.log 2>&1; rc=$$?; \
+	if [ $$rc -eq 99 ] && grep -q 'depends on uninitialised' $(BUILD)/ct/early_exit.log; then \
+		echo "ct-check: the early-exit comparison is caught, as it must be"; \
+	else \
+		echo "ct-check: the early-exit comparison went unnoticed (exit $$rc)"; exit 1; \
+	fi
+
 # ------------------------------------------------------------ run and test
 run: $(WASM_MODULE)
 	@$(NODE_RUN) scripts/run.mjs $(WASM_MODULE)
 
-test: test-unit test-wasm
+test: test-unit test-wasm ct-check
 
 test-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
-test-wasm: $(WASM_MODULE) $(WASM_DEBUG) $(VECTORS)
+test-wasm: $(WASM_MODULE) $(WASM_DEBUG) $(CORE_MODULE) $(VECTORS)
 	$(NODE_RUN) --test --test-reporter=spec tests/wasm/
 
 clean:
