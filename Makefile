@@ -69,7 +69,8 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 VECTORS    := $(BUILD)/vectors/cases.json
 VECTORS_H  := $(BUILD)/vectors/cases.h
 
-.PHONY: all deps run test test-unit test-wasm ct-check clean help
+.PHONY: all deps run test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
+        clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -149,7 +150,7 @@ $(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | deps
 	@mkdir -p $(@D)
 	$(NODE) tests/vectors/gen.mjs $(BUILD)/vectors
 
-$(BUILD)/tests/%: tests/unit/%.c $(NATIVE_LIB) $(VECTORS_H) $(HEADERS)
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/strbuf.h $(NATIVE_LIB) $(VECTORS_H) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(NATIVE_FLAGS) $(WARN) -Wno-overlength-strings $(DEFS) $(INC) -I$(BUILD)/vectors \
 		$< $(NATIVE_LIB) -lcmocka -o $@
@@ -178,11 +179,50 @@ ct-check: $(BUILD)/ct/ct_check $(BUILD)/ct/ct_check_early_exit
 		echo "ct-check: the early-exit comparison went unnoticed (exit $$rc)"; exit 1; \
 	fi
 
+# ------------------------------------------------------------ fuzzing
+# libFuzzer + ASan + UBSan. `make fuzz` explores for FUZZ_SECONDS per target,
+# keeping new inputs in build/fuzz/corpus; `make test` runs a fixed number of
+# inputs from the committed seeds (tests/fuzz/corpus, from `make fuzz-seeds`).
+FUZZ_TARGETS := request record unescape hex
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 20000
+FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+FUZZ_BUILD   := clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=all $(WARN) $(DEFS) $(INC) -I$(BEARSSL_SRC)/src
+FUZZ_ARGS    := -dict=tests/fuzz/json.dict -seed=1 -print_final_stats=1 \
+                -artifact_prefix=$(BUILD)/fuzz/
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_SRC) $(BR_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_BUILD) $< $(LIB_SRC) $(BR_SRC) -o $@
+
+fuzz: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
+		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(BUILD)/fuzz/fuzz_$$t $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
+			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 \
+			| grep -E '^(stat::|==|SUMMARY|Done)|ERROR' || exit 1; \
+	done
+
+fuzz-smoke: $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+		rm -rf $(BUILD)/fuzz/smoke/$$t; mkdir -p $(BUILD)/fuzz/smoke/$$t; \
+		$(BUILD)/fuzz/fuzz_$$t $(FUZZ_ARGS) -runs=$(FUZZ_RUNS) \
+			$(BUILD)/fuzz/smoke/$$t tests/fuzz/corpus/$$t \
+			> $(BUILD)/fuzz/smoke/$$t.log 2>&1 \
+			|| { tail -40 $(BUILD)/fuzz/smoke/$$t.log; exit 1; }; \
+		echo "fuzz_$$t: $(FUZZ_RUNS) inputs, no finding"; \
+	done
+
+fuzz-seeds: $(VECTORS)
+	$(NODE) tests/fuzz/seed.mjs $(VECTORS) tests/fuzz/corpus
+
 # ------------------------------------------------------------ run and test
 run: $(WASM_MODULE)
 	@$(NODE_RUN) scripts/run.mjs $(WASM_MODULE)
 
-test: test-unit test-wasm ct-check
+test: test-unit test-wasm ct-check fuzz-smoke
 
 test-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
