@@ -15,23 +15,13 @@
 
 #include "panora_webhook.h"
 #include "cases.h"
+#include "strbuf.h"
 
 static pw_context ctx;
 
-typedef struct {
-	char buf[1 << 16];
-	size_t len;
-} strbuf;
-
-static void
-to_buf(void *arg, const char *p, size_t n)
-{
-	strbuf *b = (strbuf *)arg;
-
-	assert_true(b->len + n <= sizeof b->buf);
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
+/* Outputs can be several times the body: escaping grows up to 6x. */
+#define OUT_CAP (8u << 20)
+static char outmem[OUT_CAP], logmem[OUT_CAP];
 
 static int
 contains(const strbuf *b, const char *needle, size_t n)
@@ -105,7 +95,7 @@ test_case(void **state)
 	pw_keyring kr;
 	pw_request req;
 	pw_result res;
-	strbuf out, log;
+	strbuf out = { outmem, 0, OUT_CAP }, log = { logmem, 0, OUT_CAP };
 	size_t f;
 
 	pw_context_init(&ctx, c->max_body);
@@ -145,11 +135,9 @@ test_case(void **state)
 		span_equals("type", res.type, c->type);
 	}
 
-	out.len = 0;
-	pw_write_response(&res, to_buf, &out);
+	pw_write_response(&res, strbuf_sink, &out);
 	assert_no_leak(c, &res, &out);
-	log.len = 0;
-	pw_write_log(&res, to_buf, &log);
+	pw_write_log(&res, strbuf_sink, &log);
 	assert_no_leak(c, &res, &log);
 	assert_false(contains(&log, "ctok_", 5));
 	assert_int_equal(log.buf[log.len - 1], '\n');
@@ -182,6 +170,21 @@ test_status_table(void **state)
 	assert_int_equal(pw_status_http((pw_status)99), 500);
 }
 
+/* The adversarial corpus is the hostile part of the cases. */
+static void
+test_adversarial_corpus_size(void **state)
+{
+	size_t i, n = 0;
+
+	(void)state;
+	for (i = 0; i < PWT_NCASES; i++) {
+		n += pwt_cases[i].hostile != 0;
+	}
+	if (n < 60) {
+		fail_msg("only %zu hostile cases; the corpus promises at least 60", n);
+	}
+}
+
 /* The record outlives nothing: it points into the body and ctx only. */
 static void
 test_response_shape(void **state)
@@ -190,7 +193,7 @@ test_response_shape(void **state)
 	pw_keyring kr;
 	pw_request req;
 	pw_result res;
-	strbuf out;
+	strbuf out = { outmem, 0, OUT_CAP };
 	static const char head[] = "{\"outcome\":\"captured\",\"id_event\":\"";
 
 	(void)state;
@@ -201,15 +204,14 @@ test_response_shape(void **state)
 	req.signature = span(c->signature);
 	req.body = span(c->body);
 	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_CAPTURED);
-	out.len = 0;
-	pw_write_response(&res, to_buf, &out);
+	pw_write_response(&res, strbuf_sink, &out);
 	assert_memory_equal(out.buf, head, sizeof head - 1);
 	assert_int_equal(out.buf[out.len - 1], '}');
 
 	res.status = PW_ERR_BAD_SIGNATURE;
 	res.message = "m";
 	out.len = 0;
-	pw_write_response(&res, to_buf, &out);
+	pw_write_response(&res, strbuf_sink, &out);
 	assert_int_equal(out.len, strlen("{\"outcome\":\"rejected\",\"error\":\"bad_signature\",\"message\":\"m\"}"));
 	assert_memory_equal(out.buf,
 		"{\"outcome\":\"rejected\",\"error\":\"bad_signature\",\"message\":\"m\"}", out.len);
@@ -219,7 +221,7 @@ test_response_shape(void **state)
 int
 main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[PWT_NCASES + 2];
+	static struct CMUnitTest tests[PWT_NCASES + 3];
 	size_t i, n = 0;
 
 	for (i = 0; i < PWT_NCASES; i++) {
@@ -235,6 +237,7 @@ main(int argc, char **argv)
 	}
 	if (argc <= 1) {
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_status_table);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_adversarial_corpus_size);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_response_shape);
 	}
 	return _cmocka_run_group_tests("handle", tests, n, NULL, NULL);

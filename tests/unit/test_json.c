@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "panora_webhook.h"
+#include "strbuf.h"
 
 #define CHECK(js) pw_json_check(js, sizeof(js) - 1)
 
@@ -192,28 +193,14 @@ test_unescape_rejects(void **state)
 	assert_int_equal(pw_json_unescape(out, 4, "\\u00e9\\u00e9", 12), 4);
 }
 
-typedef struct {
-	char buf[256];
-	size_t len;
-} strbuf;
-
-static void
-to_buf(void *arg, const char *p, size_t n)
-{
-	strbuf *b = (strbuf *)arg;
-
-	assert_true(b->len + n <= sizeof b->buf);
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-}
 
 static void
 writes_as(const char *in, size_t len, const char *want)
 {
-	strbuf b;
+	char mem[256];
+	strbuf b = { mem, 0, sizeof mem };
 
-	b.len = 0;
-	pw_json_write_string(to_buf, &b, in, len);
+	pw_json_write_string(strbuf_sink, &b, in, len);
 	if (b.len != strlen(want) || memcmp(b.buf, want, b.len) != 0) {
 		fail_msg("write(%s): got %.*s, want %s", in, (int)b.len, b.buf, want);
 	}
@@ -237,11 +224,11 @@ test_write_string(void **state)
 		all[i] = (char)i;
 	}
 	{
-		strbuf b;
+		char mem[256];
+		strbuf b = { mem, 0, sizeof mem };
 		unsigned char back[32];
 
-		b.len = 0;
-		pw_json_write_string(to_buf, &b, all, 32);
+		pw_json_write_string(strbuf_sink, &b, all, 32);
 		assert_int_equal(pw_json_unescape(back, sizeof back, b.buf + 1,
 			b.len - 2), 32);
 		assert_memory_equal(back, all, 32);

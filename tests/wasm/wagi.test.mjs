@@ -36,6 +36,10 @@ function assertNoLeak(name, res, captured) {
   assert.ok(!res.stderr.includes('ctok_'), `${name}: log holds a connection token`);
 }
 
+test('the adversarial corpus holds at least 60 hostile requests', () => {
+  assert.ok(cases.filter((c) => c.hostile).length >= 60);
+});
+
 describe('WAGI module: every end-to-end case', () => {
   for (const c of cases) {
     test(c.name, async () => {
