@@ -172,6 +172,7 @@ typedef struct {
 typedef struct {
 	br_hmac_key_context keys[PW_MAX_SECRETS];
 	size_t count;
+	int overflow;     /* more secrets were offered than PW_MAX_SECRETS */
 } pw_keyring;
 
 /** \brief Empty keyring. */
@@ -180,7 +181,7 @@ void pw_keyring_init(pw_keyring *kr);
 /**
  * \brief Add one secret (UTF-8 bytes, used as-is as the HMAC key).
  * \return 1 if added, 0 if `len` is zero (an empty secret is never a
- *         key), -1 if the keyring is full.
+ *         key), -1 if the keyring is full (then `overflow` is set).
  */
 int pw_keyring_add(pw_keyring *kr, const void *secret, size_t len);
 
@@ -193,7 +194,8 @@ int pw_keyring_add(pw_keyring *kr, const void *secret, size_t len);
  * never do.
  *
  * \return the number of secrets added, or -1 if there are more than
- *         PW_MAX_SECRETS in the keyring (the keyring is then wiped).
+ *         PW_MAX_SECRETS in the keyring: the keys are then wiped and
+ *         `overflow` is set, so pw_handle answers PW_ERR_NO_SECRET.
  */
 int pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len);
 
@@ -232,7 +234,7 @@ void pw_context_init(pw_context *ctx, size_t body_max);
  * \brief Verify and decode one delivery.
  *
  * Checks, in this order, and stops at the first failure: method (POST),
- * body size, keyring not empty, signature header present and 64 hex
+ * body size, keyring not empty and not overflowed, signature header present and 64 hex
  * digits, content type (absent or application/json), the envelope (one
  * JSON object; "id_event" and "type" strings; "data" a string or object;
  * no duplicated or escaped top-level key), the HMAC of the raw "data"

@@ -340,6 +340,10 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 		return fail(res, PW_ERR_PAYLOAD_TOO_LARGE,
 			"body is larger than the configured limit");
 	}
+	if (kr->overflow) {
+		return fail(res, PW_ERR_NO_SECRET,
+			"more endpoint secrets are configured than the limit of 8");
+	}
 	if (kr->count == 0) {
 		return fail(res, PW_ERR_NO_SECRET,
 			"no endpoint secret is configured (PANORA_WEBHOOK_SECRET)");

@@ -70,7 +70,6 @@ pw_write_response(const pw_result *res, pw_sink *sink, void *arg)
 	case PW_IGNORED:
 		put(sink, arg, "{\"outcome\":\"ignored\"");
 		put_member(sink, arg, "type", res->type);
-		put_member(sink, arg, "id_event", res->id_event);
 		put_member(sink, arg, "message", lit(res->message));
 		break;
 	default:

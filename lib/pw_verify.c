@@ -124,6 +124,7 @@ pw_keyring_add(pw_keyring *kr, const void *secret, size_t len)
 		return 0;
 	}
 	if (kr->count >= PW_MAX_SECRETS) {
+		kr->overflow = 1;
 		return -1;
 	}
 	br_hmac_key_init(&kr->keys[kr->count], &br_sha256_vtable, secret, len);
@@ -173,6 +174,7 @@ pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len)
 		r = pw_keyring_add(kr, list + a, b - a);
 		if (r < 0) {
 			pw_keyring_wipe(kr);
+			kr->overflow = 1;
 			return -1;
 		}
 		added += r;
