@@ -1,7 +1,9 @@
 # panora-webhook -- a verified Panora connection.created receiver in C/WebAssembly.
 #
 #   make            build build/panora-webhook.wasm (WAGI/CGI command module)
-#   make run        build, sign a sample delivery the Panora way, invoke the module
+#   make run        build, start the reference host on 127.0.0.1:8080 (SQLite in
+#                   build/) and print a curl command with a freshly signed delivery
+#   make run-wagi   sign a sample delivery, invoke the WAGI module once
 #   make test       native unit tests (ASan+UBSan) and WebAssembly end-to-end tests
 #   make deps       install/fetch dependencies (run automatically, quiet when done)
 #   make clean      remove build/
@@ -62,6 +64,7 @@ LIB_HDR  := $(wildcard lib/*.h)
 BR_SRC   := $(addprefix $(BEARSSL_SRC)/,$(BEARSSL_FILES))
 
 WASM_MODULE := $(BUILD)/panora-webhook.wasm
+COMPONENT   := $(BUILD)/panora-webhook.component.wasm
 WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
 CORE_MODULE := $(BUILD)/obj/pw-core.wasm
 
@@ -69,15 +72,15 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 VECTORS    := $(BUILD)/vectors/cases.json
 VECTORS_H  := $(BUILD)/vectors/cases.h
 
-.PHONY: all deps run test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
+.PHONY: all deps host run run-wagi test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
         clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(WASM_MODULE)
+all: $(WASM_MODULE) $(COMPONENT)
 
 help:
-	@sed -n '3,16p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------ bootstrap
 deps:
@@ -137,6 +140,32 @@ $(CORE_MODULE): $(WASM_LIB) $(BUILD)/wasm/h_core_exports.o
 $(WASM_MODULE): $(WASM_DEBUG)
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $< -o $@
 	@echo "$@: $$(wc -c < $@) bytes"
+
+# ------------------------------------------------------------ component
+# The panora:webhook/handler export (wit/catcher.wit): a core module that
+# imports nothing, given its WIT by `jco embed` and wrapped by `jco new`.
+JCO       := $(NODE) node_modules/@bytecodealliance/jco/dist/jco.js
+JCO_EMBED := $(NODE) --import ./scripts/jco-preopens.mjs \
+             node_modules/@bytecodealliance/jco/dist/jco.js
+
+$(BUILD)/obj/catcher.core.wasm: $(WASM_LIB) $(BUILD)/wasm/fn_component.o
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@.tmp
+	$(WASM_OPT) -Oz --strip-debug --strip-producers $@.tmp -o $@
+	@rm -f $@.tmp
+
+$(COMPONENT): $(BUILD)/obj/catcher.core.wasm $(wildcard wit/*.wit) | deps
+	$(JCO_EMBED) embed --wit wit --world-name catcher $< -o $(BUILD)/obj/catcher.embedded.wasm
+	$(JCO) new $(BUILD)/obj/catcher.embedded.wasm -o $@
+	@echo "$@: $$(wc -c < $@) bytes"
+
+# The reference host loads the component as JavaScript + core wasm.
+HOST_JS := $(BUILD)/host/catcher.js
+
+$(HOST_JS): $(COMPONENT) | deps
+	$(JCO) transpile $< -o $(@D) --name catcher --instantiation async --no-typescript --quiet
+
+host: $(HOST_JS)
 
 # ------------------------------------------------------------ native (tests)
 $(BUILD)/native/%.o: lib/%.c $(HEADERS) | deps
@@ -219,7 +248,10 @@ fuzz-seeds: $(VECTORS)
 	$(NODE) tests/fuzz/seed.mjs $(VECTORS) tests/fuzz/corpus
 
 # ------------------------------------------------------------ run and test
-run: $(WASM_MODULE)
+run: $(WASM_MODULE) $(HOST_JS)
+	@$(NODE_RUN) deploy/host/server.mjs --demo
+
+run-wagi: $(WASM_MODULE)
 	@$(NODE_RUN) scripts/run.mjs $(WASM_MODULE)
 
 test: test-unit test-wasm ct-check fuzz-smoke
@@ -227,8 +259,8 @@ test: test-unit test-wasm ct-check fuzz-smoke
 test-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
-test-wasm: $(WASM_MODULE) $(WASM_DEBUG) $(CORE_MODULE) $(VECTORS)
-	$(NODE_RUN) --test --test-reporter=spec tests/wasm/
+test-wasm: $(WASM_MODULE) $(WASM_DEBUG) $(CORE_MODULE) $(COMPONENT) $(HOST_JS) $(VECTORS)
+	$(NODE_RUN) --test --test-reporter=spec tests/wasm/ tests/host/
 
 clean:
 	rm -rf $(BUILD)

@@ -35,6 +35,8 @@ $llvm/lib/linux/libclang_rt.fuzzer-x86_64.a|libclang-rt-14-dev
 /usr/bin/xz|xz-utils
 /usr/bin/node|nodejs
 /usr/bin/npm|npm
+/usr/bin/g++|g++
+/usr/bin/python3|python3
 "
 missing=
 for pair in $need; do

@@ -1,0 +1,287 @@
+/*
+ * component.c -- the panora:webhook/handler@0.1.0 export (wit/catcher.wit),
+ * in hand-written canonical-ABI glue.
+ *
+ * The core module imports nothing. `jco embed` + `jco new` wrap it into the
+ * component build/panora-webhook.component.wasm.
+ *
+ * Canonical ABI, as used here (wasm32, string-encoding utf8):
+ *   handle(req: request, secrets: list<string>) flattens to eight i32:
+ *     method (ptr, len), headers (ptr, len), body (ptr, len),
+ *     secrets (ptr, len)
+ *   headers are 16-byte {name ptr, name len, value ptr, value len} elements,
+ *   secrets 8-byte {ptr, len} elements. The result is too wide to flatten,
+ *   so the export returns a pointer to it (layout in `struct ret` below).
+ *
+ * Memory: the arguments arrive through cabi_realloc, a bump arena over
+ * static memory. The arena is reset by the first allocation after a call
+ * has returned (the host has lifted the result by then) and by the
+ * post-return function, so an instance used for any number of calls never
+ * grows. There is no malloc and no memory.grow.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include "panora_webhook.h"
+
+#define EXPORT(name) __attribute__((export_name(name)))
+#define HANDLE_NAME "panora:webhook/handler@0.1.0#handle"
+
+/* Room for a body of twice the limit (so an oversized one still gets a
+   413) and for the method, headers and secrets beside it. */
+#define ARENA_SIZE (2u * (size_t)PW_BODY_MAX + 256u * 1024u)
+
+/* ------------------------------------------------------------------ */
+/* Canonical ABI layouts (wasm32)                                       */
+/* ------------------------------------------------------------------ */
+
+typedef struct {
+	const char *ptr;
+	size_t len;
+} cabi_string;                            /* string, list<u8>: 8 bytes */
+
+typedef struct {
+	cabi_string name, value;
+} cabi_header;                            /* tuple<string, string>     */
+
+typedef struct {
+	uint8_t is_some;
+	cabi_string value;
+} cabi_option_string;                     /* option<string>: 12 bytes  */
+
+typedef struct {
+	cabi_string id_event;
+	cabi_string id_connection;
+	cabi_string connection_token;
+	cabi_string id_linked_user;
+	cabi_string id_project;
+	cabi_string provider_slug;
+	cabi_string vertical;
+	cabi_string status;
+	cabi_option_string account_url;
+	cabi_string created_at;
+	cabi_option_string expiration_timestamp;
+} cabi_token_record;                      /* 96 bytes                  */
+
+struct ret {                              /* result<outcome, failure>  */
+	uint8_t is_err;
+	union {
+		struct {                          /* variant outcome           */
+			uint8_t tag;                  /* 0 captured, 1 ignored     */
+			union {
+				cabi_token_record captured;
+				cabi_string ignored;
+			} u;
+		} ok;
+		struct {                          /* record failure            */
+			uint8_t code;                 /* enum error-code           */
+			uint16_t http_status;
+			cabi_string message;
+		} err;
+	} u;
+};
+
+_Static_assert(sizeof(cabi_string) == 8, "string is two i32");
+_Static_assert(sizeof(cabi_option_string) == 12, "option<string> layout");
+_Static_assert(sizeof(cabi_token_record) == 96, "token-record layout");
+_Static_assert(offsetof(cabi_token_record, created_at) == 76, "created-at offset");
+_Static_assert(offsetof(struct ret, u) == 4, "result payload at 4");
+_Static_assert(offsetof(struct ret, u.ok.u) == 8, "outcome payload at 4");
+_Static_assert(offsetof(struct ret, u.err.http_status) == 6, "failure.http-status");
+_Static_assert(offsetof(struct ret, u.err.message) == 8, "failure.message");
+
+/* enum error-code lists the errors in pw_status order, from the first. */
+_Static_assert(PW_ERR_NO_SECRET - PW_ERR_METHOD_NOT_ALLOWED == 6,
+	"error-code has seven cases");
+
+/* ------------------------------------------------------------------ */
+/* Memory                                                               */
+/* ------------------------------------------------------------------ */
+
+static unsigned char arena[ARENA_SIZE] __attribute__((aligned(16)));
+static size_t arena_used;
+static int call_returned;
+static pw_context ctx;
+static pw_keyring kr;
+static pw_result res;
+static struct ret ret_area;
+
+EXPORT("cabi_realloc")
+void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size);
+
+void *
+cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
+{
+	unsigned char *p;
+	size_t at;
+
+	if (call_returned) {                  /* arguments of a new call */
+		arena_used = 0;
+		call_returned = 0;
+	}
+	if (align == 0 || (align & (align - 1)) != 0) {
+		__builtin_trap();
+	}
+	/* growing the newest block: in place */
+	if (old != NULL && (unsigned char *)old + old_size == arena + arena_used
+		&& new_size >= old_size && new_size - old_size <= ARENA_SIZE - arena_used)
+	{
+		arena_used += new_size - old_size;
+		return old;
+	}
+	at = (arena_used + align - 1) & ~(align - 1);
+	if (at > ARENA_SIZE || new_size > ARENA_SIZE - at) {
+		__builtin_trap();                 /* request larger than documented */
+	}
+	p = arena + at;
+	arena_used = at + new_size;
+	if (old != NULL) {
+		memcpy(p, old, old_size < new_size ? old_size : new_size);
+	}
+	return p;
+}
+
+/* ------------------------------------------------------------------ */
+/* The export                                                           */
+/* ------------------------------------------------------------------ */
+
+static int
+name_is(cabi_string s, const char *lower)
+{
+	size_t i, n = strlen(lower);
+
+	if (s.len != n) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		char c = s.ptr[i];
+
+		if (c >= 'A' && c <= 'Z') {
+			c = (char)(c + 32);
+		}
+		if (c != lower[i]) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static cabi_string
+str(pw_span s)
+{
+	cabi_string c;
+
+	c.ptr = s.ptr ? s.ptr : "";
+	c.len = s.ptr ? s.len : 0;
+	return c;
+}
+
+static cabi_option_string
+opt(pw_span s)
+{
+	cabi_option_string o;
+
+	memset(&o, 0, sizeof o);
+	o.is_some = s.ptr != NULL;
+	o.value = str(s);
+	return o;
+}
+
+static void
+refuse(pw_status st, const char *message)
+{
+	memset(&res, 0, sizeof res);
+	res.status = st;
+	res.message = message;
+}
+
+EXPORT(HANDLE_NAME)
+struct ret *handle(const char *method, size_t method_len,
+	const cabi_header *headers, size_t nheaders,
+	const char *body, size_t body_len,
+	const cabi_string *secrets, size_t nsecrets);
+
+struct ret *
+handle(const char *method, size_t method_len,
+	const cabi_header *headers, size_t nheaders,
+	const char *body, size_t body_len,
+	const cabi_string *secrets, size_t nsecrets)
+{
+	pw_request req;
+	size_t i, nsig = 0, nct = 0;
+
+	memset(&req, 0, sizeof req);
+	req.method.ptr = method;
+	req.method.len = method_len;
+	req.body.ptr = body;
+	req.body.len = body_len;
+	for (i = 0; i < nheaders; i++) {
+		if (name_is(headers[i].name, "panora-signature")) {
+			req.signature.ptr = headers[i].value.ptr;
+			req.signature.len = headers[i].value.len;
+			nsig++;
+		} else if (name_is(headers[i].name, "content-type")) {
+			req.content_type.ptr = headers[i].value.ptr;
+			req.content_type.len = headers[i].value.len;
+			nct++;
+		}
+	}
+	pw_keyring_init(&kr);
+	for (i = 0; i < nsecrets && !kr.overflow; i++) {
+		pw_keyring_add_list(&kr, secrets[i].ptr, secrets[i].len);
+	}
+
+	if (nsig > 1 && method_len == 4 && memcmp(method, "POST", 4) == 0) {
+		refuse(PW_ERR_MISSING_SIGNATURE,
+			"the Panora-Signature header appears more than once");
+	} else if (nct > 1 && method_len == 4 && memcmp(method, "POST", 4) == 0) {
+		refuse(PW_ERR_MALFORMED_REQUEST,
+			"the Content-Type header appears more than once");
+	} else {
+		pw_context_init(&ctx, 0);
+		pw_handle(&ctx, &kr, &req, &res);
+	}
+	pw_keyring_wipe(&kr);
+
+	memset(&ret_area, 0, sizeof ret_area);
+	if (res.status == PW_CAPTURED) {
+		const pw_record *r = &res.record;
+		cabi_token_record *t = &ret_area.u.ok.u.captured;
+
+		ret_area.u.ok.tag = 0;
+		t->id_event = str(r->id_event);
+		t->id_connection = str(r->id_connection);
+		t->connection_token = str(r->connection_token);
+		t->id_linked_user = str(r->id_linked_user);
+		t->id_project = str(r->id_project);
+		t->provider_slug = str(r->provider_slug);
+		t->vertical = str(r->vertical);
+		t->status = str(r->status);
+		t->account_url = opt(r->account_url);
+		t->created_at = str(r->created_at);
+		t->expiration_timestamp = opt(r->expiration_timestamp);
+	} else if (res.status == PW_IGNORED) {
+		ret_area.u.ok.tag = 1;
+		ret_area.u.ok.u.ignored = str(res.type);
+	} else {
+		ret_area.is_err = 1;
+		ret_area.u.err.code = (uint8_t)(res.status - PW_ERR_METHOD_NOT_ALLOWED);
+		ret_area.u.err.http_status = (uint16_t)pw_status_http(res.status);
+		ret_area.u.err.message.ptr = res.message;
+		ret_area.u.err.message.len = strlen(res.message);
+	}
+	call_returned = 1;
+	return &ret_area;
+}
+
+EXPORT("cabi_post_" HANDLE_NAME)
+void post_handle(struct ret *r);
+
+/* After the host has lifted the result: forget this call's memory. */
+void
+post_handle(struct ret *r)
+{
+	(void)r;
+	arena_used = 0;
+	call_returned = 0;
+}
