@@ -1,4 +1,4 @@
-// run.mjs -- `make run`: one signed connection.created delivery, made the
+// run.mjs -- `make run-wagi`: one signed connection.created delivery, made the
 // way Panora makes it, handed to the WAGI module the way a WAGI host does.
 //
 //   node scripts/run.mjs build/panora-webhook.wasm

@@ -1,0 +1,52 @@
+// demo.mjs -- `make run`: a demo secret and a freshly signed sample
+// connection.created delivery, made the way Panora makes them (Node's
+// crypto over JSON.stringify(data)), and the commands to try them.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/run');
+let sample;
+
+// Environment additions for the demo server.
+export function prepareDemo(env) {
+  fs.mkdirSync(dir, { recursive: true });
+  let secret = env.PANORA_WEBHOOK_SECRET;
+  if (!secret) {
+    secret = `whsec_${crypto.randomBytes(24).toString('hex')}`;
+    fs.writeFileSync(path.join(dir, 'demo-secret'), secret, { mode: 0o600 });
+  }
+  const now = new Date();
+  const row = {
+    id_connection: crypto.randomUUID(), status: 'valid', provider_slug: 'hubspot', vertical: 'crm',
+    account_url: 'https://app.hubspot.com/contacts/4242', token_type: 'oauth2',
+    access_token: crypto.randomBytes(48).toString('base64'), refresh_token: crypto.randomBytes(48).toString('base64'),
+    expiration_timestamp: new Date(now.getTime() + 3600e3).toISOString(), created_at: now.toISOString(),
+    connection_token: crypto.randomBytes(32).toString('hex'), id_project: crypto.randomUUID(),
+    id_linked_user: crypto.randomUUID(),
+  };
+  const data = JSON.stringify(row);
+  const body = JSON.stringify({ id_event: crypto.randomUUID(), data, type: 'connection.created' });
+  const signature = crypto.createHmac('sha256', secret).update(JSON.stringify(data)).digest('hex');
+  fs.writeFileSync(path.join(dir, 'delivery.json'), body);
+  sample = { signature, user: row.id_linked_user, file: path.relative(process.cwd(), path.join(dir, 'delivery.json')) };
+  return { PANORA_WEBHOOK_SECRET: secret };
+}
+
+export function printDemo(base) {
+  console.log(`
+A signed sample connection.created delivery is in ${sample.file}. Send it:
+
+  curl -sS -X POST ${base}/panora_webhooks \\
+    -H 'Content-Type: application/json' \\
+    -H 'Panora-Signature: ${sample.signature}' \\
+    --data-binary @${sample.file}
+
+Send it again: the answer says "persisted":"known" and no second row appears.
+See what was caught:
+
+  curl -sS '${base}/connections?id_linked_user=${sample.user}'
+
+Stop with Ctrl-C.`);
+}

@@ -1,0 +1,67 @@
+// store.mjs -- captured token records in SQLite, idempotent on id_connection.
+//
+// id_connection is signed; id_event is not. So the first delivery of a
+// connection makes the row, and every later one (Panora's retry, or anyone
+// replaying the same signed data under a new id_event) only counts as a
+// delivery: it never makes a second row and never changes the first.
+// WAL mode; each upsert is one transaction.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS connections (
+  id_connection        TEXT PRIMARY KEY,
+  connection_token     TEXT NOT NULL,
+  id_linked_user       TEXT NOT NULL,
+  id_project           TEXT,
+  provider_slug        TEXT,
+  vertical             TEXT,
+  status               TEXT,
+  account_url          TEXT,
+  created_at           TEXT,
+  expiration_timestamp TEXT,
+  first_id_event       TEXT NOT NULL,
+  last_id_event        TEXT NOT NULL,
+  deliveries           INTEGER NOT NULL DEFAULT 1,
+  first_received_at    TEXT NOT NULL,
+  last_received_at     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS connections_by_linked_user ON connections (id_linked_user);
+`;
+
+const COLUMNS = ['id_connection', 'connection_token', 'id_linked_user', 'id_project', 'provider_slug',
+  'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp'];
+
+export function openStore(file) {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(SCHEMA);
+  const insert = db.prepare(`
+    INSERT INTO connections (${COLUMNS.join(', ')}, first_id_event, last_id_event, first_received_at, last_received_at)
+    VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}, @id_event, @id_event, @now, @now)
+    ON CONFLICT (id_connection) DO NOTHING`);
+  const seenAgain = db.prepare(`
+    UPDATE connections SET deliveries = deliveries + 1, last_id_event = @id_event, last_received_at = @now
+    WHERE id_connection = @id_connection`);
+  const byUser = db.prepare(`
+    SELECT ${COLUMNS.join(', ')}, first_id_event, last_id_event, deliveries, first_received_at, last_received_at
+    FROM connections WHERE id_linked_user = ? ORDER BY first_received_at, id_connection`);
+
+  // true if the record is new, false if id_connection was already known
+  const upsert = db.transaction((record) => {
+    const row = { ...record, now: new Date().toISOString() };
+    if (insert.run(row).changes === 1) return true;
+    seenAgain.run(row);
+    return false;
+  });
+
+  return {
+    upsert,
+    byLinkedUser: (id) => byUser.all(id),
+    count: () => db.prepare('SELECT count(*) AS n FROM connections').get().n,
+    close: () => { db.pragma('wal_checkpoint(TRUNCATE)'); db.close(); },
+  };
+}

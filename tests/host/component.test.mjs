@@ -1,0 +1,251 @@
+// component.test.mjs -- the handler component (wit/catcher.wit), run through
+// jco's transpilation, against the same Node-signed cases as everything
+// else, against the WAGI module's answers, and in the reference host.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { loadHandler, toHttp } from '../../deploy/host/handler.mjs';
+import { startServer } from '../../deploy/host/server.mjs';
+import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+
+const COMPONENT = 'build/panora-webhook.component.wasm';
+const cases = JSON.parse(fs.readFileSync('build/vectors/cases.json', 'utf8'))
+  .map((c) => ({ ...c, body: Buffer.from(c.body, 'base64') }));
+const SECRETS = ['whsec_', '3b241101-e2bb-4255-8caf-4136c566a962',
+  'provider-access-credential', 'provider-refresh-credential'];
+
+const headersOf = (c) => {
+  const h = [];
+  if (c.signature !== null) h.push(['Panora-Signature', c.signature]);
+  if (c.content_type !== null) h.push(['Content-Type', c.content_type]);
+  return h;
+};
+// The body limit is the component's compile-time one; cases that lower it
+// at run time are exercised through the hosts that can (WAGI, the server).
+const componentCases = cases.filter((c) => !c.max_body);
+
+let handle, core, wagi;
+before(async () => {
+  handle = await loadHandler({ onCore: (i) => { core = i; } });
+  wagi = await loadModule('build/panora-webhook.wasm');
+});
+
+describe('component: what it is', () => {
+  test('jco wit: exports panora:webhook/handler, imports only its types', () => {
+    const wit = execFileSync(process.execPath, ['node_modules/@bytecodealliance/jco/dist/jco.js', 'wit', COMPONENT]).toString();
+    const lines = wit.split('\n').map((l) => l.trim()).filter((l) => /^(import|export) /.test(l));
+    assert.deepEqual(lines, ['import panora:webhook/types@0.1.0;', 'export panora:webhook/handler@0.1.0;']);
+  });
+
+  test('the core module imports nothing and cannot grow memory', () => {
+    const mod = new WebAssembly.Module(fs.readFileSync('build/obj/catcher.core.wasm'));
+    assert.deepEqual(WebAssembly.Module.imports(mod), []);
+    const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
+    assert.deepEqual(names, ['cabi_post_panora:webhook/handler@0.1.0#handle', 'cabi_realloc',
+      'memory', 'panora:webhook/handler@0.1.0#handle']);
+    const wat = execFileSync('wasm2wat', ['build/obj/catcher.core.wasm'], { maxBuffer: 64 << 20 }).toString();
+    assert.ok(!wat.includes('memory.grow'));
+  });
+});
+
+describe('component: every end-to-end case', () => {
+  for (const c of componentCases) {
+    test(c.name, async () => {
+      const r = handle({ method: c.method ?? 'POST', headers: headersOf(c), body: c.body },
+        c.secret === null ? [] : [c.secret]);
+      const answer = toHttp(r);
+      assert.equal(answer.status, c.http);
+      if (c.code === 'captured') assert.deepEqual(answer.body, { outcome: 'captured', ...c.record });
+      else if (c.code === 'ignored') assert.equal(answer.body.type, c.type);
+      else assert.equal(answer.body.error, c.code);
+      const text = JSON.stringify(answer.body) + JSON.stringify(answer.log);
+      for (const s of SECRETS) assert.ok(!text.includes(s), `output holds ${s}`);
+      if (c.code !== 'captured') assert.ok(!text.includes('ctok_'));
+      assert.ok(!JSON.stringify(answer.log).includes('ctok_'));
+
+      // the very status and body the WAGI module gives
+      const env = wagiEnv({ method: c.method, signature: c.signature, contentType: c.content_type, body: c.body });
+      if (c.secret !== null) env.PANORA_WEBHOOK_SECRET = c.secret;
+      const w = await runWagi(wagi, { env, body: c.body });
+      const wb = JSON.parse(w.body.toString('utf8'));
+      assert.equal(answer.status, w.status);
+      if (c.signature?.includes('\u0000')) {
+        // a WASI environment cannot carry NUL: WAGI sees the value cut there
+        assert.equal(answer.body.error, wb.error);
+      } else {
+        assert.deepEqual(answer.body, wb);
+      }
+    });
+  }
+});
+
+describe('component: one instance, many calls', () => {
+  test('10,000 calls neither leak nor grow memory, and stay right', () => {
+    const pick = ['typical connection.created', 'wrong secret', 'unicode, escapes and control characters',
+      'other event type is ignored', 'duplicate data: genuine first, forged second', 'a 400 KB escaped account_url']
+      .map((n) => cases.find((c) => c.name === n));
+    handle({ method: 'POST', headers: headersOf(pick[0]), body: pick[0].body }, [pick[0].secret]);
+    const pages = core.exports.memory.buffer.byteLength;
+    for (let i = 0; i < 10000; i++) {
+      const c = pick[i % pick.length];
+      const a = toHttp(handle({ method: 'POST', headers: headersOf(c), body: c.body }, [c.secret]));
+      if (a.status !== c.http) assert.fail(`call ${i} (${c.name}): ${a.status}`);
+    }
+    assert.equal(core.exports.memory.buffer.byteLength, pages);
+    const last = toHttp(handle({ method: 'POST', headers: headersOf(pick[0]), body: pick[0].body }, [pick[0].secret]));
+    assert.deepEqual(last.body, { outcome: 'captured', ...pick[0].record });
+  });
+
+  test('a 2 MiB body is answered 413, not trapped on', () => {
+    const c = cases[0];
+    const a = toHttp(handle({ method: 'POST', headers: headersOf(c), body: Buffer.alloc(2 << 20, 0x20) }, [c.secret]));
+    assert.equal(a.status, 413);
+  });
+
+  test('header names match in any case; a repeated signature is refused', () => {
+    const c = cases[0];
+    const lower = [['panora-signature', c.signature], ['CONTENT-TYPE', 'application/json']];
+    assert.equal(toHttp(handle({ method: 'POST', headers: lower, body: c.body }, [c.secret])).status, 200);
+    const twice = [...lower, ['Panora-Signature', c.signature]];
+    assert.equal(toHttp(handle({ method: 'POST', headers: twice, body: c.body }, [c.secret])).body.error, 'missing_signature');
+  });
+
+  test('secrets: entries may be lists; more than 8 is no_secret', () => {
+    const c = cases[0];
+    const req = { method: 'POST', headers: headersOf(c), body: c.body };
+    assert.equal(toHttp(handle(req, ['old', ` x ,${c.secret}`])).status, 200);
+    assert.equal(toHttp(handle(req, ['', ',,'])).body.error, 'no_secret');
+    assert.equal(toHttp(handle(req, Array.from({ length: 9 }, (_, i) => `s${i}`))).body.error, 'no_secret');
+  });
+});
+
+// ---------------------------------------------------------------- the host
+function post(base, body, headers) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}/panora_webhooks`, { method: 'POST', headers }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const get = (url) => new Promise((resolve, reject) => {
+  http.get(url, (res) => {
+    let s = '';
+    res.on('data', (d) => { s += d; });
+    res.on('end', () => resolve({ status: res.statusCode, body: s }));
+  }).on('error', reject);
+});
+
+describe('reference host', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-host-'));
+  const secret = 'whsec_host_test';
+  let srv, base;
+  const logs = [];
+
+  const delivery = (row, id_event = crypto.randomUUID()) => {
+    const data = JSON.stringify(row);
+    return {
+      body: Buffer.from(JSON.stringify({ id_event, data, type: 'connection.created' })),
+      signature: crypto.createHmac('sha256', secret).update(JSON.stringify(data)).digest('hex'),
+    };
+  };
+  const row = {
+    id_connection: crypto.randomUUID(), connection_token: 'ctok_host', id_linked_user: 'user-1',
+    provider_slug: 'zendesk', vertical: 'ticketing', access_token: 'provider-access-credential',
+  };
+  const hdr = (d) => ({ 'content-type': 'application/json', 'panora-signature': d.signature });
+
+  before(async () => {
+    srv = await startServer({ PANORA_WEBHOOK_SECRET: `old,${secret}`, PANORA_WEBHOOK_DB: path.join(dir, 'db.sqlite'), PORT: '0' },
+      { log: (l) => logs.push(l) });
+    base = `http://127.0.0.1:${srv.address.port}`;
+  });
+  after(async () => { await srv.close(); fs.rmSync(dir, { recursive: true, force: true }); });
+
+  test('a delivery is persisted once; retries and replays are known', async () => {
+    const d = delivery(row, 'evt-first');
+    const first = await post(base, d.body, hdr(d));
+    assert.equal(first.status, 200);
+    assert.equal(JSON.parse(first.body).persisted, 'new');
+    const retry = await post(base, d.body, hdr(d));
+    assert.equal(JSON.parse(retry.body).persisted, 'known');
+    const replay = delivery(row, 'evt-replayed');               // same signed data, new id_event
+    assert.equal(JSON.parse((await post(base, replay.body, hdr(replay))).body).persisted, 'known');
+    const list = JSON.parse((await get(`${base}/connections?id_linked_user=user-1`)).body).connections;
+    assert.equal(list.length, 1);
+    assert.equal(list[0].first_id_event, 'evt-first');
+    assert.equal(list[0].last_id_event, 'evt-replayed');
+    assert.equal(list[0].deliveries, 3);
+    assert.equal(list[0].connection_token, 'ctok_host');
+    assert.equal(srv.store.count(), 1);
+    assert.ok(!logs.join('\n').includes('ctok_') && !logs.join('\n').includes(secret));
+  });
+
+  test('answers as the WAGI module does, with Allow on 405', async () => {
+    const d = delivery({ ...row, id_connection: crypto.randomUUID() });
+    const bad = await post(base, d.body, { ...hdr(d), 'panora-signature': '0'.repeat(64) });
+    assert.equal(bad.status, 401);
+    assert.deepEqual(JSON.parse(bad.body).error, 'bad_signature');
+    const res = await new Promise((resolve) => {
+      http.request(`${base}/panora_webhooks`, { method: 'PUT' }, resolve).end();
+    });
+    assert.equal(res.statusCode, 405);
+    assert.equal(res.headers.allow, 'POST');
+    res.resume();
+  });
+
+  test('a 2 MiB body gets 413 without being buffered', async () => {
+    const big = Buffer.alloc(2 << 20, 0x20);
+    const declared = await post(base, big, { 'content-type': 'application/json', 'panora-signature': '0'.repeat(64) });
+    assert.equal(declared.status, 413);
+    // no Content-Length: the host counts as it reads and stops at the limit
+    const streamed = await new Promise((resolve, reject) => {
+      const req = http.request(`${base}/panora_webhooks`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 32; i++) req.write(Buffer.alloc(64 << 10, 0x20));
+      req.end();
+    });
+    assert.equal(streamed, 413);
+  });
+
+  test('GET /connections needs id_linked_user', async () => {
+    assert.equal((await get(`${base}/connections`)).status, 400);
+    assert.deepEqual(JSON.parse((await get(`${base}/connections?id_linked_user=nobody`)).body), { connections: [] });
+  });
+
+  test('SIGTERM: running requests finish, the database is checkpointed, exit 0', async () => {
+    const db = path.join(dir, 'signal.sqlite');
+    const child = spawn(process.execPath, ['deploy/host/server.mjs'], {
+      env: { ...process.env, PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_DB: db, PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const port = await new Promise((resolve) => {
+      child.stdout.on('data', (d) => {
+        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(d.toString());
+        if (m) resolve(Number(m[1]));
+      });
+    });
+    const d = delivery({ ...row, id_connection: 'conn-signal', id_linked_user: 'user-signal' });
+    assert.equal((await post(`http://127.0.0.1:${port}`, d.body, hdr(d))).status, 200);
+    child.kill('SIGTERM');
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0);
+    const { default: Database } = await import('better-sqlite3');
+    const check = new Database(db, { readonly: true });
+    assert.equal(check.prepare('SELECT count(*) AS n FROM connections').get().n, 1);
+    check.close();
+    assert.ok(!fs.existsSync(`${db}-wal`) || fs.statSync(`${db}-wal`).size === 0, 'WAL checkpointed');
+  });
+});
