@@ -28,7 +28,8 @@
 #define HANDLE_NAME "panora:webhook/handler@0.1.0#handle"
 
 /* Room for a body of twice the limit (so an oversized one still gets a
-   413) and for the method, headers and secrets beside it. */
+   413), the method, headers and secrets beside it, and, after them, the
+   decode scratch (as long as the body) for any body within the limit. */
 #define ARENA_SIZE (2u * (size_t)PW_BODY_MAX + 256u * 1024u)
 
 /* ------------------------------------------------------------------ */
@@ -238,7 +239,11 @@ handle(const char *method, size_t method_len,
 		refuse(PW_ERR_MALFORMED_REQUEST,
 			"the Content-Type header appears more than once");
 	} else {
-		pw_context_init(&ctx, 0);
+		/* the decode scratch comes from the arena, after the arguments */
+		size_t at = (arena_used + 15) & ~(size_t)15;
+		size_t room = at < ARENA_SIZE ? ARENA_SIZE - at : 0;
+
+		pw_context_init(&ctx, 0, arena + at, room);
 		pw_handle(&ctx, &kr, &req, &res);
 	}
 	pw_keyring_wipe(&kr);

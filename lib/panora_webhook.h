@@ -13,8 +13,8 @@
  *
  * Design:
  *   - No heap, no I/O, no WASI calls. The caller owns every buffer: a
- *     pw_context (token array and decode scratch, sized at compile time
- *     from PW_BODY_MAX) and a pw_keyring (precomputed HMAC key states).
+ *     pw_context (the token array, and a decode scratch buffer at least
+ *     as long as the body) and a pw_keyring (precomputed HMAC key states).
  *   - Inputs are (pointer, length) pairs. Outputs are spans: a record field
  *     points either into the caller's body or into ctx->scratch, so the
  *     record is valid as long as both are left untouched.
@@ -72,11 +72,12 @@ extern "C" {
 #endif
 
 /**
- * Decode scratch: the decoded "data" text is at most as long as its
- * escaped form, and every decoded field at most as long as its source,
- * so twice the body is always enough.
+ * Decode scratch needed for a body of `len` bytes: the decoded id_event,
+ * type and data are never longer than their escaped forms, and the
+ * Connection Object's fields are decoded in place inside the decoded data,
+ * so the body's own length is always enough.
  */
-#define PW_SCRATCH_SIZE (2u * (size_t)PW_BODY_MAX)
+#define PW_SCRATCH_FOR(len) ((size_t)(len))
 
 /** Length of a Panora-Signature value: 64 hex digits. */
 #define PW_SIGNATURE_HEX_LEN 64
@@ -215,20 +216,25 @@ typedef struct {
 } pw_request;
 
 /**
- * Working memory for one request. Large (about 2 * PW_BODY_MAX): give it
- * static storage. The record returned by pw_handle points into it.
+ * Working memory for one request: the token array (about 10 KiB) and the
+ * caller's decode scratch. The record returned by pw_handle may point into
+ * the scratch.
  */
 typedef struct {
 	size_t body_max;                 /* runtime limit, <= PW_BODY_MAX */
+	unsigned char *scratch;          /* caller's, >= PW_SCRATCH_FOR(body) */
+	size_t scratch_cap;
 	jsmntok_t toks[PW_MAX_TOKENS];
-	unsigned char scratch[PW_SCRATCH_SIZE];
 } pw_context;
 
 /**
- * \brief Prepare `ctx`, with a runtime body limit. A `body_max` of 0 or
- * above PW_BODY_MAX means PW_BODY_MAX.
+ * \brief Prepare `ctx` with a runtime body limit and a scratch buffer. A
+ * `body_max` of 0 or above PW_BODY_MAX means PW_BODY_MAX. A body longer
+ * than `scratch_cap` is refused with PW_ERR_PAYLOAD_TOO_LARGE, so give at
+ * least PW_SCRATCH_FOR(body_max) bytes, or size it per request.
  */
-void pw_context_init(pw_context *ctx, size_t body_max);
+void pw_context_init(pw_context *ctx, size_t body_max, unsigned char *scratch,
+	size_t scratch_cap);
 
 /**
  * \brief Verify and decode one delivery.
@@ -336,8 +342,9 @@ long pw_json_check(const char *js, size_t len);
  * \brief Decode the inside of a JSON string literal (no quotes) into
  * UTF-8: the two-character escapes, \uXXXX and surrogate pairs. Rejects a
  * lone surrogate, a bad escape, an unescaped quote or control character,
- * and invalid UTF-8. `out` and `in` MUST NOT overlap; `cap >= len` is
- * always enough.
+ * and invalid UTF-8. `out` may equal `in` (decoding in place: the output
+ * never overtakes the input); otherwise they MUST NOT overlap. `cap >= len`
+ * is always enough.
  * \return the number of bytes written, or -1 (then nothing useful is in
  *         `out`).
  */

@@ -62,10 +62,13 @@ pw_status_code(pw_status st)
 
 /* see panora_webhook.h */
 void
-pw_context_init(pw_context *ctx, size_t body_max)
+pw_context_init(pw_context *ctx, size_t body_max, unsigned char *scratch,
+	size_t scratch_cap)
 {
 	ctx->body_max = (body_max == 0 || body_max > PW_BODY_MAX)
 		? PW_BODY_MAX : body_max;
+	ctx->scratch = scratch;
+	ctx->scratch_cap = scratch != NULL ? scratch_cap : 0;
 }
 
 static pw_status
@@ -154,14 +157,18 @@ typedef struct {
 
 /*
  * Decode the string token `t` of `js` into a span: a view into `js` when
- * it holds no escape, else a decoded copy in the arena. Returns 0, or -1
- * for a bad escape or lone surrogate, -2 if the result holds a NUL byte.
+ * it holds no escape; else decoded in place when `in_place` is `js` made
+ * writable (the decoded data text, which is ours), or into the arena.
+ * Returns 0, or -1 for a bad escape or lone surrogate, -2 if the result
+ * holds a NUL byte.
  */
 static int
-decode_string(arena *a, const char *js, const jsmntok_t *t, pw_span *out)
+decode_string(arena *a, const char *js, unsigned char *in_place,
+	const jsmntok_t *t, pw_span *out)
 {
 	const char *s = js + t->start;
 	size_t len = (size_t)(t->end - t->start);
+	unsigned char *dst;
 	long n;
 
 	if (memchr(s, '\\', len) == NULL) {
@@ -169,13 +176,16 @@ decode_string(arena *a, const char *js, const jsmntok_t *t, pw_span *out)
 		out->len = len;
 		return 0;
 	}
-	n = pw_json_unescape(a->buf + a->used, a->cap - a->used, s, len);
+	dst = in_place != NULL ? in_place + t->start : a->buf + a->used;
+	n = pw_json_unescape(dst, in_place != NULL ? len : a->cap - a->used, s, len);
 	if (n < 0) {
 		return -1;
 	}
-	out->ptr = (const char *)a->buf + a->used;
+	out->ptr = (const char *)dst;
 	out->len = (size_t)n;
-	a->used += (size_t)n;
+	if (in_place == NULL) {
+		a->used += (size_t)n;
+	}
 	return memchr(out->ptr, 0, out->len) != NULL ? -2 : 0;
 }
 
@@ -235,10 +245,12 @@ static const struct {
  * Fill res->record from the Connection Object text `js` (already known to
  * be signed). Keys are matched byte for byte; unknown keys (access_token,
  * refresh_token, token_type among them) are skipped without being read.
+ * `mine` is `js` when the text is our own decoded copy: field values are
+ * then decoded in place (each only ever shrinks inside its own span).
  */
 static pw_status
 decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
-	pw_result *res)
+	unsigned char *mine, pw_result *res)
 {
 	jsmntok_t *t = ctx->toks;
 	unsigned seen = 0;
@@ -274,7 +286,7 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 		seen |= 1u << f;
 		dst = (pw_span *)(void *)((char *)&res->record + fields[f].offset);
 		if (v->type == JSMN_STRING) {
-			r = decode_string(a, js, v, dst);
+			r = decode_string(a, js, mine, v, dst);
 			if (r == -1) {
 				return fail(res, PW_ERR_UNUSABLE_DATA,
 					"a Connection Object field is not a valid JSON string");
@@ -339,6 +351,10 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 	if (blen > ctx->body_max) {
 		return fail(res, PW_ERR_PAYLOAD_TOO_LARGE,
 			"body is larger than the configured limit");
+	}
+	if (blen > ctx->scratch_cap) {
+		return fail(res, PW_ERR_PAYLOAD_TOO_LARGE,
+			"body is larger than the working memory given for it");
 	}
 	if (kr->overflow) {
 		return fail(res, PW_ERR_NO_SECRET,
@@ -433,10 +449,10 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 	/* Verified. Decode what the record needs, nothing more. */
 	a.buf = ctx->scratch;
 	a.used = 0;
-	a.cap = sizeof ctx->scratch;
-	r = decode_string(&a, body, &t[i_event], &res->id_event);
+	a.cap = ctx->scratch_cap;
+	r = decode_string(&a, body, NULL, &t[i_event], &res->id_event);
 	if (r == 0) {
-		r = decode_string(&a, body, &t[i_type], &res->type);
+		r = decode_string(&a, body, NULL, &t[i_type], &res->type);
 	}
 	if (r != 0) {
 		memset(&res->id_event, 0, sizeof res->id_event);
@@ -461,7 +477,7 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 		}
 		a.used += (size_t)m;
 		return decode_connection(ctx, &a, (const char *)a.buf + start,
-			(size_t)m, res);
+			(size_t)m, a.buf + start, res);
 	}
-	return decode_connection(ctx, &a, msg, msg_len, res);
+	return decode_connection(ctx, &a, msg, msg_len, NULL, res);
 }

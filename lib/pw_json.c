@@ -9,6 +9,8 @@
  * non-recursive pass; jsmn then only ever sees valid JSON.
  */
 #define PW_JSMN_IMPL
+#include <string.h>
+
 #include "pw_jsmn.h"
 #include "pw_internal.h"
 
@@ -16,9 +18,9 @@
 /* UTF-8                                                                */
 /* ------------------------------------------------------------------ */
 
-/* see pw_internal.h */
-size_t
-pw__utf8_seq(const unsigned char *p, const unsigned char *end)
+/* pw__utf8_seq, inlined into the scanning loops below */
+static inline size_t
+utf8_seq(const unsigned char *p, const unsigned char *end)
 {
 	unsigned c = p[0], lo = 0x80, hi = 0xBF;
 	size_t n, i;
@@ -53,9 +55,54 @@ pw__utf8_seq(const unsigned char *p, const unsigned char *end)
 	return n;
 }
 
+/* see pw_internal.h */
+size_t
+pw__utf8_seq(const unsigned char *p, const unsigned char *end)
+{
+	return utf8_seq(p, end);
+}
+
 /* ------------------------------------------------------------------ */
 /* Checking                                                             */
 /* ------------------------------------------------------------------ */
+
+/*
+ * 1 for a byte that can stand for itself inside a string literal and needs
+ * no further look: printable ASCII but '"' and '\\'. Runs of these are the
+ * bulk of every string, and a table lookup is the cheapest test.
+ */
+static const unsigned char plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* The first byte at or after p (before end) that is not plain. */
+static const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end)
+{
+	while (end - p >= 4 && (plain[p[0]] & plain[p[1]] & plain[p[2]] & plain[p[3]])) {
+		p += 4;
+	}
+	while (p < end && plain[*p]) {
+		p++;
+	}
+	return p;
+}
+
 
 static int
 is_hex(unsigned c)
@@ -76,6 +123,7 @@ check_string(const unsigned char **pp, const unsigned char *end)
 		unsigned c;
 		size_t n;
 
+		p = skip_plain(p, end);
 		if (p >= end) {
 			return PW_JSON_SYNTAX;
 		}
@@ -108,11 +156,7 @@ check_string(const unsigned char **pp, const unsigned char *end)
 		if (c < 0x20) {
 			return c == 0 ? PW_JSON_UTF8 : PW_JSON_SYNTAX;
 		}
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
-		n = pw__utf8_seq(p, end);
+		n = utf8_seq(p, end);
 		if (n == 0) {
 			return PW_JSON_UTF8;
 		}
@@ -343,6 +387,32 @@ hex4(const unsigned char *p)
 	return v;
 }
 
+/* Write code point cp (< 0x110000, not a surrogate) as UTF-8 at out. */
+static size_t
+put_utf8(unsigned char *out, long cp)
+{
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xC0 | (cp >> 6));
+		out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xE0 | (cp >> 12));
+		out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xF0 | (cp >> 18));
+	out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
 /* see panora_webhook.h */
 long
 pw_json_unescape(unsigned char *out, size_t cap, const char *in, size_t len)
@@ -351,100 +421,87 @@ pw_json_unescape(unsigned char *out, size_t cap, const char *in, size_t len)
 	const unsigned char *end = p + len;
 	size_t o = 0;
 
-	while (p < end) {
-		unsigned c = *p;
-		unsigned char buf[4];
-		const unsigned char *src = buf;
+	for (;;) {
+		const unsigned char *q = p;
+		long cp;
 		size_t n;
 
-		if (c == '\\') {
-			long cp;
-
-			if (end - p < 2) {
-				return -1;
-			}
-			n = 1;
-			switch (p[1]) {
-			case '"':  buf[0] = '"';  break;
-			case '\\': buf[0] = '\\'; break;
-			case '/':  buf[0] = '/';  break;
-			case 'b':  buf[0] = '\b'; break;
-			case 'f':  buf[0] = '\f'; break;
-			case 'n':  buf[0] = '\n'; break;
-			case 'r':  buf[0] = '\r'; break;
-			case 't':  buf[0] = '\t'; break;
-			case 'u':
-				if (end - p < 6 || (cp = hex4(p + 2)) < 0) {
+		/* the longest run that stands for itself: plain ASCII and
+		   well-formed UTF-8, copied in one move (in place, the source is
+		   never behind the destination) */
+		for (;;) {
+			q = skip_plain(q, end);
+			if (q < end && *q >= 0x80) {
+				n = utf8_seq(q, end);
+				if (n == 0) {
 					return -1;
 				}
-				if (cp >= 0xDC00 && cp <= 0xDFFF) {
-					return -1;          /* lone low surrogate */
-				}
-				if (cp >= 0xD800 && cp <= 0xDBFF) {
-					long lo;
-
-					if (end - p < 12 || p[6] != '\\' || p[7] != 'u'
-						|| (lo = hex4(p + 8)) < 0xDC00 || lo > 0xDFFF)
-					{
-						return -1;      /* lone high surrogate */
-					}
-					cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-					p += 6;
-				}
-				if (cp < 0x80) {
-					buf[0] = (unsigned char)cp;
-				} else if (cp < 0x800) {
-					buf[0] = (unsigned char)(0xC0 | (cp >> 6));
-					buf[1] = (unsigned char)(0x80 | (cp & 0x3F));
-					n = 2;
-				} else if (cp < 0x10000) {
-					buf[0] = (unsigned char)(0xE0 | (cp >> 12));
-					buf[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-					buf[2] = (unsigned char)(0x80 | (cp & 0x3F));
-					n = 3;
-				} else {
-					buf[0] = (unsigned char)(0xF0 | (cp >> 18));
-					buf[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-					buf[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-					buf[3] = (unsigned char)(0x80 | (cp & 0x3F));
-					n = 4;
-				}
-				p += 4;
-				break;
-			default:
+				q += n;
+				continue;
+			}
+			break;
+		}
+		n = (size_t)(q - p);
+		if (n > 0) {
+			if (cap - o < n) {
 				return -1;
 			}
-			p += 2;
-		} else if (c == '"' || c < 0x20) {
-			return -1;
-		} else if (c < 0x80) {
-			/* copy a whole run of plain ASCII at once */
-			const unsigned char *q = p + 1;
-
-			while (q < end && *q >= 0x20 && *q < 0x80
-				&& *q != '"' && *q != '\\')
-			{
-				q++;
+			if (out + o != p) {
+				memmove(out + o, p, n);
 			}
-			src = p;
-			n = (size_t)(q - p);
+			o += n;
 			p = q;
-		} else {
-			n = pw__utf8_seq(p, end);
-			if (n == 0) {
+		}
+		if (p >= end) {
+			return (long)o;
+		}
+		if (*p != '\\' || end - p < 2) {
+			return -1;                  /* raw quote or control, lone '\\' */
+		}
+		switch (p[1]) {
+		case '"':  cp = '"';  break;
+		case '\\': cp = '\\'; break;
+		case '/':  cp = '/';  break;
+		case 'b':  cp = '\b'; break;
+		case 'f':  cp = '\f'; break;
+		case 'n':  cp = '\n'; break;
+		case 'r':  cp = '\r'; break;
+		case 't':  cp = '\t'; break;
+		case 'u':
+			if (end - p < 6 || (cp = hex4(p + 2)) < 0) {
 				return -1;
 			}
-			src = p;
-			p += n;
-		}
-		if (cap - o < n) {
+			if (cp >= 0xDC00 && cp <= 0xDFFF) {
+				return -1;              /* lone low surrogate */
+			}
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				long lo;
+
+				if (end - p < 12 || p[6] != '\\' || p[7] != 'u'
+					|| (lo = hex4(p + 8)) < 0xDC00 || lo > 0xDFFF)
+				{
+					return -1;          /* lone high surrogate */
+				}
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				p += 6;
+			}
+			p += 4;
+			break;
+		default:
 			return -1;
 		}
-		while (n-- > 0) {
-			out[o++] = *src++;
+		p += 2;
+		{
+			unsigned char tmp[4];
+
+			n = put_utf8(tmp, cp);
+			if (cap - o < n) {
+				return -1;
+			}
+			memcpy(out + o, tmp, n);
+			o += n;
 		}
 	}
-	return (long)o;
 }
 
 /* ------------------------------------------------------------------ */

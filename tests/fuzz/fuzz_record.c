@@ -9,6 +9,7 @@
 #include "fuzz.h"
 
 static pw_context ctx;
+static unsigned char scratch[PW_SCRATCH_FOR(4u * PW_BODY_MAX)];
 static jsmntok_t toks[PW_MAX_TOKENS];
 static char bodymem[4u * PW_BODY_MAX];
 static char outmem[FUZZ_OUT_CAP];
@@ -114,7 +115,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	req.body.len = body.len;
 	pw_keyring_init(&kr);
 	pw_keyring_add(&kr, "k", 1);
-	pw_context_init(&ctx, 0);
+	pw_context_init(&ctx, 0, scratch, sizeof scratch);
 	pw_handle(&ctx, &kr, &req, &res);
 
 	/* The harness signed it. As a JSON string the input is exactly the

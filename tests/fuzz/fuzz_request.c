@@ -8,6 +8,7 @@
 #include "fuzz.h"
 
 static pw_context ctx;
+static unsigned char scratch[PW_SCRATCH_FOR(4u * PW_BODY_MAX)];
 static char outmem[FUZZ_OUT_CAP];
 
 static const char *
@@ -51,7 +52,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	req.body.ptr = p;
 	req.body.len = (size_t)(end - p);
 
-	pw_context_init(&ctx, 0);
+	pw_context_init(&ctx, 0, scratch, sizeof scratch);
 	pw_handle(&ctx, &kr, &req, &res);
 	fuzz_check_result(&res, &out);
 	pw_keyring_wipe(&kr);

@@ -22,6 +22,7 @@ static pw_context ctx;
 static pw_keyring kr;
 static pw_result res;
 static char in[PW_BODY_MAX];
+static unsigned char scratch[PW_SCRATCH_FOR(PW_BODY_MAX)];
 static char sig[SIG_CAP];
 static char secrets[SECRETS_CAP];
 static unsigned char out[OUT_CAP];
@@ -86,7 +87,7 @@ pwx_handle(long body_len, long sig_len)
 		req.signature.ptr = sig;
 		req.signature.len = (size_t)sig_len;
 	}
-	pw_context_init(&ctx, 0);
+	pw_context_init(&ctx, 0, scratch, sizeof scratch);
 	return (int)pw_handle(&ctx, &kr, &req, &res);
 }
 

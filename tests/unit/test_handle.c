@@ -18,6 +18,7 @@
 #include "strbuf.h"
 
 static pw_context ctx;
+static unsigned char scratch[PW_SCRATCH_FOR(PW_BODY_MAX)];
 
 /* Outputs can be several times the body: escaping grows up to 6x. */
 #define OUT_CAP (8u << 20)
@@ -98,7 +99,7 @@ test_case(void **state)
 	strbuf out = { outmem, 0, OUT_CAP }, log = { logmem, 0, OUT_CAP };
 	size_t f;
 
-	pw_context_init(&ctx, c->max_body);
+	pw_context_init(&ctx, c->max_body, scratch, sizeof scratch);
 	pw_keyring_init(&kr);
 	if (c->secret.p != NULL) {
 		pw_keyring_add_list(&kr, c->secret.p, c->secret.n);
@@ -197,7 +198,7 @@ test_response_shape(void **state)
 	static const char head[] = "{\"outcome\":\"captured\",\"id_event\":\"";
 
 	(void)state;
-	pw_context_init(&ctx, 0);
+	pw_context_init(&ctx, 0, scratch, sizeof scratch);
 	pw_keyring_init(&kr);
 	pw_keyring_add_list(&kr, c->secret.p, c->secret.n);
 	memset(&req, 0, sizeof req);
