@@ -13,23 +13,48 @@
  *      written, as WAGI hosts require.
  *
  * Only raw WASI calls are used: no getenv (wasi-libc's environ set-up
- * allocates), no stdio, no malloc. All memory is static, so the module
- * links no allocator at all.
+ * allocates), no stdio, no malloc: the module links no allocator.
+ *
+ * Memory: a host instantiates this module once per request, and that cost
+ * grows with the initial linear memory (about 2 us per 64 KiB page under
+ * V8). So the static buffers cover the common request (environment up to
+ * 32 KiB, body up to 64 KiB, with its decode scratch), and a larger request
+ * claims whole fresh pages with memory.grow, at the address memory.grow
+ * returns. Nothing is ever freed: the instance ends with the request. Pages
+ * claimed this way can never overlap memory a preview1 adapter grew for
+ * itself, which is what breaks sbrk-based heaps under adapters.
  */
 #include <wasi/api.h>
 
 #include "panora_webhook.h"
 
-#define ENV_BUF_SIZE (2u * 1024u * 1024u)  /* headers + configuration */
-#define ENV_MAX      4096                  /* environment variables   */
-#define OUT_BUF_SIZE 65536                 /* response buffer         */
+#define ENV_STATIC   (32u * 1024u)   /* environment bytes held statically  */
+#define ENVC_STATIC  256             /* environment variables, statically  */
+#define BODY_STATIC  (64u * 1024u)   /* body (and as much scratch)         */
+#define OUT_BUF_SIZE 16384           /* response and log buffers           */
 
 static pw_context ctx;
 static pw_keyring kr;
-static char body[PW_BODY_MAX];
-static uint8_t env_buf[ENV_BUF_SIZE];
-static uint8_t *env_ptrs[ENV_MAX];
+static char body_static[BODY_STATIC];
+static unsigned char scratch_static[BODY_STATIC];
+static uint8_t env_static[ENV_STATIC];
+static uint8_t *envp_static[ENVC_STATIC];
+
+static char *body = body_static;
+static uint8_t *env_buf = env_static;
+static uint8_t **env_ptrs = envp_static;
 static __wasi_size_t env_count, env_size;
+
+/* `n` bytes of fresh linear memory, or NULL if the host refuses to grow.
+   Not inlined: this is the module's one memory.grow. */
+__attribute__((noinline)) static void *
+claim(size_t n)
+{
+	size_t pages = (n + 65535) / 65536;
+	long old = (long)__builtin_wasm_memory_grow(0, pages);
+
+	return old < 0 ? NULL : (void *)((uintptr_t)old * 65536u);
+}
 
 /* ------------------------------------------------------------------ */
 /* Output: buffered, so a response is one or two fd_write calls         */
@@ -41,8 +66,8 @@ typedef struct {
 	char buf[OUT_BUF_SIZE];
 } outbuf;
 
-static outbuf out = { 1, 0, { 0 } };
-static outbuf err = { 2, 0, { 0 } };
+static outbuf out;                /* stdout, set in main: an initialiser */
+static outbuf err;                /* would put the buffers in the data  */
 
 static void
 flush(outbuf *o)
@@ -95,7 +120,7 @@ puts_(outbuf *o, const char *s)
 /* Environment                                                          */
 /* ------------------------------------------------------------------ */
 
-/* 0 on success, -1 if the environment does not fit the static buffers */
+/* 0 on success, -1 if the environment cannot be read into memory */
 static int
 load_env(void)
 {
@@ -104,10 +129,15 @@ load_env(void)
 	if (__wasi_environ_sizes_get(&count, &size) != 0) {
 		return -1;
 	}
-	if (count > ENV_MAX || size > ENV_BUF_SIZE) {
-		return -1;
+	if (count > ENVC_STATIC) {
+		env_ptrs = claim((size_t)count * sizeof *env_ptrs);
 	}
-	if (__wasi_environ_get(env_ptrs, env_buf) != 0) {
+	if (size > ENV_STATIC) {
+		env_buf = claim(size);
+	}
+	if (env_ptrs == NULL || env_buf == NULL
+		|| __wasi_environ_get(env_ptrs, env_buf) != 0)
+	{
 		return -1;
 	}
 	env_count = count;
@@ -164,13 +194,21 @@ enum { BODY_OK, BODY_TOO_LARGE, BODY_SHORT, BODY_ERROR };
 
 /*
  * Read the body: exactly `want` bytes when CONTENT_LENGTH is known, else
- * to end of input. Stops as soon as more than `limit` bytes are seen.
+ * to end of input. Stops as soon as more than `limit` bytes are seen. A
+ * body that outgrows the static buffer moves to claimed pages.
  */
 static int
 read_body(int known, size_t want, size_t limit, size_t *got)
 {
-	size_t len = 0, cap = known ? want : limit;
+	size_t len = 0, cap = known ? want : limit;  /* the most we may read */
+	size_t room = BODY_STATIC;                   /* what `body` can hold */
 
+	if (known && cap > room) {
+		if ((body = claim(cap)) == NULL) {
+			return BODY_ERROR;
+		}
+		room = cap;
+	}
 	for (;;) {
 		__wasi_iovec_t iov;
 		__wasi_size_t n = 0;
@@ -180,12 +218,21 @@ read_body(int known, size_t want, size_t limit, size_t *got)
 			if (known) {
 				break;
 			}
-			/* at the limit: one more byte means too large */
-			iov.buf = &extra;
+			iov.buf = &extra;                    /* one more byte: too large */
 			iov.buf_len = 1;
 		} else {
+			if (len == room) {                   /* unknown length, and large */
+				char *big = claim(cap);
+
+				if (big == NULL) {
+					return BODY_ERROR;
+				}
+				__builtin_memcpy(big, body, len);
+				body = big;
+				room = cap;
+			}
 			iov.buf = (uint8_t *)body + len;
-			iov.buf_len = cap - len;
+			iov.buf_len = (room < cap ? room : cap) - len;
 		}
 		if (__wasi_fd_read(0, &iov, 1, &n) != 0) {
 			return BODY_ERROR;
@@ -249,10 +296,12 @@ main(void)
 	size_t limit = 0, want = 0, got = 0;
 	int known, r;
 
+	out.fd = 1;
+	err.fd = 2;
 	__builtin_memset(&req, 0, sizeof req);
 	if (load_env() != 0) {
 		refuse(&res, PW_ERR_MALFORMED_REQUEST,
-			"request headers are too large");
+			"the request's headers could not be read into memory");
 		respond(&res);
 		return 0;
 	}
@@ -260,7 +309,7 @@ main(void)
 	if (v.ptr != NULL && parse_size(v, &limit) != 0) {
 		limit = 0;                   /* not a number: the default */
 	}
-	pw_context_init(&ctx, limit);
+	pw_context_init(&ctx, limit, NULL, 0);
 
 	req.method = env("REQUEST_METHOD");
 	req.signature = env("HTTP_PANORA_SIGNATURE");
@@ -301,6 +350,8 @@ main(void)
 		}
 		req.body.ptr = body;
 		req.body.len = got;
+		ctx.scratch = got <= BODY_STATIC ? scratch_static : claim(got);
+		ctx.scratch_cap = ctx.scratch != NULL ? got : 0;
 	}
 
 	pw_keyring_init(&kr);

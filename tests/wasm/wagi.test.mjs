@@ -158,12 +158,24 @@ describe('WAGI adapter', () => {
     assert.equal((await runWagi(mod, { env, body: typical.body })).status, 401);
   });
 
-  test('an environment too large for the module: 400, still a response', async () => {
+  test('a 3 MiB environment is read into claimed pages', async () => {
     const env = envFor(typical);
     env.HTTP_X_PADDING = 'p'.repeat(3 * 1024 * 1024);
+    for (let i = 0; i < 300; i++) env[`HTTP_X_${i}`] = 'v';   // over the static 256 variables
     const res = await runWagi(mod, { env, body: typical.body });
     assert.equal(res.exitCode, 0);
-    assert.equal(res.status, 400);
+    assert.equal(res.status, 200);
+  });
+
+  test('small static memory; large requests claim pages and still work', async () => {
+    const inst = new WebAssembly.Instance(mod, { wasi_snapshot_preview1: new Proxy({}, { get: () => () => 0 }) });
+    assert.ok(inst.exports.memory.buffer.byteLength <= 8 * 65536, 'initial memory over 8 pages');
+    const big = cases.find((c) => c.name === 'a 400 KB escaped account_url');
+    const res = await runWagi(mod, { env: envFor(big), body: big.body });
+    assert.equal(res.status, 200);
+    assert.deepEqual(JSON.parse(res.body), { outcome: 'captured', ...big.record });
+    const unknown = await runWagi(mod, { env: envFor({ ...big, method: null }), body: big.body });
+    assert.equal(unknown.status, 200, 'large body of unknown length');
   });
 
   test('the response and the log are one write each', async () => {
@@ -190,9 +202,10 @@ describe('WAGI module: what it is made of', () => {
     assert.deepEqual(exports, ['_start', 'memory']);
   });
 
-  test('contains no allocator: no memory.grow, no malloc or sbrk linked', () => {
+  test('contains no allocator: no malloc or sbrk linked, one page claim', () => {
     const wat = execFileSync('wasm2wat', [MODULE], { maxBuffer: 64 << 20 }).toString();
-    assert.ok(!wat.includes('memory.grow'), 'memory.grow present');
+    // the adapter's claim() for large requests is the only memory.grow
+    assert.equal(wat.split('memory.grow').length - 1, 1, 'memory.grow sites');
     const trace = fs.readFileSync('build/obj/panora-webhook.link.txt', 'utf8');
     for (const sym of ['malloc', 'free', 'calloc', 'realloc', 'sbrk', 'getenv', '__wasilibc_initialize_environ']) {
       const lines = trace.split('\n').filter((l) => l.endsWith(`of ${sym}`));
