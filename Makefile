@@ -5,6 +5,8 @@
 #                   build/) and print a curl command with a freshly signed delivery
 #   make run-wagi   sign a sample delivery, invoke the WAGI module once
 #   make test       native unit tests (ASan+UBSan) and WebAssembly end-to-end tests
+#   make bench      speed and size beside a Node receiver; writes build/bench.json
+#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make deps       install/fetch dependencies (run automatically, quiet when done)
 #   make clean      remove build/
 #
@@ -53,7 +55,8 @@ DEFS     := -DPW_BODY_MAX=$(BODY_MAX)
 INC      := -Ilib -isystem $(BUILD)/include -isystem $(BEARSSL_SRC)/inc
 BR_INC   := -I$(BEARSSL_SRC)/inc -I$(BEARSSL_SRC)/src
 
-WASM_FLAGS := --target=$(WASM_TARGET) --sysroot=$(WASM_SYSROOT) -std=c11 -Oz \
+WASM_OPT_LEVEL ?= -Os
+WASM_FLAGS := --target=$(WASM_TARGET) --sysroot=$(WASM_SYSROOT) -std=c11 $(WASM_OPT_LEVEL) \
               -ffunction-sections -fdata-sections
 SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer
@@ -72,7 +75,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 VECTORS    := $(BUILD)/vectors/cases.json
 VECTORS_H  := $(BUILD)/vectors/cases.h
 
-.PHONY: all deps host run run-wagi test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
+.PHONY: all deps host run run-wagi bench test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
         clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -80,7 +83,7 @@ VECTORS_H  := $(BUILD)/vectors/cases.h
 all: $(WASM_MODULE) $(COMPONENT)
 
 help:
-	@sed -n '3,18p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------ bootstrap
 deps:
@@ -138,7 +141,7 @@ $(CORE_MODULE): $(WASM_LIB) $(BUILD)/wasm/h_core_exports.o
 	$(WASM_CC) $(WASM_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@
 
 $(WASM_MODULE): $(WASM_DEBUG)
-	$(WASM_OPT) -Oz --strip-debug --strip-producers $< -o $@
+	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $< -o $@
 	@echo "$@: $$(wc -c < $@) bytes"
 
 # ------------------------------------------------------------ component
@@ -151,7 +154,7 @@ JCO_EMBED := $(NODE) --import ./scripts/jco-preopens.mjs \
 $(BUILD)/obj/catcher.core.wasm: $(WASM_LIB) $(BUILD)/wasm/fn_component.o
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@.tmp
-	$(WASM_OPT) -Oz --strip-debug --strip-producers $@.tmp -o $@
+	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
 	@rm -f $@.tmp
 
 $(COMPONENT): $(BUILD)/obj/catcher.core.wasm $(wildcard wit/*.wit) | deps
@@ -230,8 +233,9 @@ fuzz: $(FUZZ_BINS)
 		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 		$(BUILD)/fuzz/fuzz_$$t $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
-			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>&1 \
-			| grep -E '^(stat::|==|SUMMARY|Done)|ERROR' || exit 1; \
+			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1; \
+		rc=$$?; grep -E '^(stat::|Done)|ERROR|SUMMARY' $(BUILD)/fuzz/$$t.log; \
+		[ $$rc -eq 0 ] || { echo "fuzz_$$t: finding, see $(BUILD)/fuzz/$$t.log"; exit 1; }; \
 	done
 
 fuzz-smoke: $(FUZZ_BINS)
@@ -246,6 +250,23 @@ fuzz-smoke: $(FUZZ_BINS)
 
 fuzz-seeds: $(VECTORS)
 	$(NODE) tests/fuzz/seed.mjs $(VECTORS) tests/fuzz/corpus
+
+# ------------------------------------------------------------ benchmark
+# The core as it would ship natively (-O2, no sanitizers), and the empty WASI
+# command that measures the host's own per-request floor.
+$(BUILD)/bench/bench_native: tests/bench/bench_native.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -O2 $(WARN) $(DEFS) $(INC) -I$(BEARSSL_SRC)/src $(filter %.c,$^) -o $@
+
+$(BUILD)/bench/%.wasm: tests/bench/%.c | deps
+	@mkdir -p $(@D)
+	$(WASM_CC) $(WASM_FLAGS) $< -o $@.tmp
+	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
+	@rm -f $@.tmp
+
+bench: all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native $(BUILD)/bench/empty.wasm \
+       $(BUILD)/bench/cgi_floor.wasm
+	$(NODE_RUN) tests/bench/bench.mjs
 
 # ------------------------------------------------------------ run and test
 run: $(WASM_MODULE) $(HOST_JS)
