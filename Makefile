@@ -100,7 +100,8 @@ $(BUILD)/include/jsmn.h: | deps
 	@mkdir -p $(@D)
 	cp $(JSMN_H) $@
 
-HEADERS := $(LIB_HDR) $(BUILD)/include/jsmn.h $(BEARSSL_SRC)/inc/bearssl_hmac.h
+HEADERS := $(LIB_HDR) $(wildcard function/*.h) $(BUILD)/include/jsmn.h \
+           $(BEARSSL_SRC)/inc/bearssl_hmac.h
 
 # ------------------------------------------------------------ wasm32
 $(BUILD)/wasm/%.o: lib/%.c $(HEADERS) | deps

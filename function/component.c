@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "panora_webhook.h"
+#include "cabi.h"
 
 #define EXPORT(name) __attribute__((export_name(name)))
 #define HANDLE_NAME "panora:webhook/handler@0.1.0#handle"
@@ -113,59 +114,17 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size);
 void *
 cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
 {
-	unsigned char *p;
-	size_t at;
-
 	if (call_returned) {                  /* arguments of a new call */
 		arena_used = 0;
 		call_returned = 0;
 	}
-	if (align == 0 || (align & (align - 1)) != 0) {
-		__builtin_trap();
-	}
-	/* growing the newest block: in place */
-	if (old != NULL && (unsigned char *)old + old_size == arena + arena_used
-		&& new_size >= old_size && new_size - old_size <= ARENA_SIZE - arena_used)
-	{
-		arena_used += new_size - old_size;
-		return old;
-	}
-	at = (arena_used + align - 1) & ~(align - 1);
-	if (at > ARENA_SIZE || new_size > ARENA_SIZE - at) {
-		__builtin_trap();                 /* request larger than documented */
-	}
-	p = arena + at;
-	arena_used = at + new_size;
-	if (old != NULL) {
-		memcpy(p, old, old_size < new_size ? old_size : new_size);
-	}
-	return p;
+	return cabi_bump(arena, ARENA_SIZE, &arena_used, old, old_size, align,
+		new_size);
 }
 
 /* ------------------------------------------------------------------ */
 /* The export                                                           */
 /* ------------------------------------------------------------------ */
-
-static int
-name_is(cabi_string s, const char *lower)
-{
-	size_t i, n = strlen(lower);
-
-	if (s.len != n) {
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		char c = s.ptr[i];
-
-		if (c >= 'A' && c <= 'Z') {
-			c = (char)(c + 32);
-		}
-		if (c != lower[i]) {
-			return 0;
-		}
-	}
-	return 1;
-}
 
 static cabi_string
 str(pw_span s)
@@ -217,11 +176,11 @@ handle(const char *method, size_t method_len,
 	req.body.ptr = body;
 	req.body.len = body_len;
 	for (i = 0; i < nheaders; i++) {
-		if (name_is(headers[i].name, "panora-signature")) {
+		if (cabi_name_is(headers[i].name.ptr, headers[i].name.len, "panora-signature")) {
 			req.signature.ptr = headers[i].value.ptr;
 			req.signature.len = headers[i].value.len;
 			nsig++;
-		} else if (name_is(headers[i].name, "content-type")) {
+		} else if (cabi_name_is(headers[i].name.ptr, headers[i].name.len, "content-type")) {
 			req.content_type.ptr = headers[i].value.ptr;
 			req.content_type.len = headers[i].value.len;
 			nct++;

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "panora_webhook.h"
+#include "cabi.h"
 
 #define IMPORT(module, name) \
 	__attribute__((import_module(module), import_name(name)))
@@ -115,26 +116,8 @@ void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size);
 void *
 cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
 {
-	size_t at;
-
-	if (align == 0 || (align & (align - 1)) != 0) {
-		__builtin_trap();
-	}
-	if (old != NULL && (unsigned char *)old + old_size == arena + arena_used
-		&& new_size >= old_size && new_size - old_size <= ARENA_SIZE - arena_used)
-	{
-		arena_used += new_size - old_size;
-		return old;
-	}
-	at = (arena_used + align - 1) & ~(align - 1);
-	if (at > ARENA_SIZE || new_size > ARENA_SIZE - at) {
-		__builtin_trap();
-	}
-	arena_used = at + new_size;
-	if (old != NULL) {
-		memcpy(arena + at, old, old_size < new_size ? old_size : new_size);
-	}
-	return arena + at;
+	return cabi_bump(arena, ARENA_SIZE, &arena_used, old, old_size, align,
+		new_size);
 }
 
 /* ------------------------------------------------------------------ */
@@ -186,27 +169,6 @@ span_of(const char *p, size_t n)
 	s.ptr = p;
 	s.len = n;
 	return s;
-}
-
-static int
-name_is(cabi_str s, const char *lower)
-{
-	size_t i, n = strlen(lower);
-
-	if (s.len != n) {
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		char c = s.ptr[i];
-
-		if (c >= 'A' && c <= 'Z') {
-			c = (char)(c + 32);
-		}
-		if (c != lower[i]) {
-			return 0;
-		}
-	}
-	return 1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -600,10 +562,10 @@ handle(int32_t request, int32_t outparam)
 	hdr = entries.ptr;
 	nhdr = entries.len;
 	for (i = 0; i < nhdr; i++) {
-		if (name_is(hdr[i].name, "panora-signature")) {
+		if (cabi_name_is(hdr[i].name.ptr, hdr[i].name.len, "panora-signature")) {
 			req.signature = span_of(hdr[i].value.ptr, hdr[i].value.len);
 			nsig++;
-		} else if (name_is(hdr[i].name, "content-type")) {
+		} else if (cabi_name_is(hdr[i].name.ptr, hdr[i].name.len, "content-type")) {
 			req.content_type = span_of(hdr[i].value.ptr, hdr[i].value.len);
 			nct++;
 		}
