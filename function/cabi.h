@@ -1,12 +1,14 @@
 /*
  * cabi.h -- what the canonical-ABI adapters (component.c, http.c) share:
- * the bump arena behind their cabi_realloc, and header-name matching.
+ * the bump arena behind their cabi_realloc, and reading request headers.
  */
 #ifndef PW_CABI_H
 #define PW_CABI_H
 
 #include <stddef.h>
 #include <string.h>
+
+#include "panora_webhook.h"
 
 /*
  * cabi_realloc over a bump arena of `size` bytes at `base`, `*used` of
@@ -60,6 +62,33 @@ cabi_name_is(const char *ptr, size_t len, const char *lower)
 		}
 	}
 	return 1;
+}
+
+/*
+ * Take one request header into `req`: Panora-Signature and Content-Type
+ * are kept, any other is ignored, and a second one of either is marked in
+ * req->repeated for pw_handle to refuse. `seen` starts at 0 per request.
+ */
+static inline void
+cabi_note_header(pw_request *req, unsigned *seen, const char *name,
+	size_t name_len, const char *value, size_t value_len)
+{
+	unsigned bit;
+	pw_span *dst;
+
+	if (cabi_name_is(name, name_len, "panora-signature")) {
+		bit = PW_REPEATED_SIGNATURE;
+		dst = &req->signature;
+	} else if (cabi_name_is(name, name_len, "content-type")) {
+		bit = PW_REPEATED_CONTENT_TYPE;
+		dst = &req->content_type;
+	} else {
+		return;
+	}
+	req->repeated |= *seen & bit;
+	*seen |= bit;
+	dst->ptr = value;
+	dst->len = value_len;
 }
 
 #endif

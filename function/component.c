@@ -147,14 +147,6 @@ opt(pw_span s)
 	return o;
 }
 
-static void
-refuse(pw_status st, const char *message)
-{
-	memset(&res, 0, sizeof res);
-	res.status = st;
-	res.message = message;
-}
-
 EXPORT(HANDLE_NAME)
 struct ret *handle(const char *method, size_t method_len,
 	const cabi_header *headers, size_t nheaders,
@@ -168,7 +160,8 @@ handle(const char *method, size_t method_len,
 	const cabi_string *secrets, size_t nsecrets)
 {
 	pw_request req;
-	size_t i, nsig = 0, nct = 0;
+	unsigned seen = 0;
+	size_t i;
 
 	memset(&req, 0, sizeof req);
 	req.method.ptr = method;
@@ -176,28 +169,15 @@ handle(const char *method, size_t method_len,
 	req.body.ptr = body;
 	req.body.len = body_len;
 	for (i = 0; i < nheaders; i++) {
-		if (cabi_name_is(headers[i].name.ptr, headers[i].name.len, "panora-signature")) {
-			req.signature.ptr = headers[i].value.ptr;
-			req.signature.len = headers[i].value.len;
-			nsig++;
-		} else if (cabi_name_is(headers[i].name.ptr, headers[i].name.len, "content-type")) {
-			req.content_type.ptr = headers[i].value.ptr;
-			req.content_type.len = headers[i].value.len;
-			nct++;
-		}
+		cabi_note_header(&req, &seen, headers[i].name.ptr, headers[i].name.len,
+			headers[i].value.ptr, headers[i].value.len);
 	}
 	pw_keyring_init(&kr);
 	for (i = 0; i < nsecrets && !kr.overflow; i++) {
 		pw_keyring_add_list(&kr, secrets[i].ptr, secrets[i].len);
 	}
 
-	if (nsig > 1 && method_len == 4 && memcmp(method, "POST", 4) == 0) {
-		refuse(PW_ERR_MISSING_SIGNATURE,
-			"the Panora-Signature header appears more than once");
-	} else if (nct > 1 && method_len == 4 && memcmp(method, "POST", 4) == 0) {
-		refuse(PW_ERR_MALFORMED_REQUEST,
-			"the Content-Type header appears more than once");
-	} else {
+	{
 		/* the decode scratch comes from the arena, after the arguments */
 		size_t at = (arena_used + 15) & ~(size_t)15;
 		size_t room = at < ARENA_SIZE ? ARENA_SIZE - at : 0;

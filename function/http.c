@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "panora_webhook.h"
+#include "bufsink.h"
 #include "cabi.h"
 
 #define IMPORT(module, name) \
@@ -247,48 +248,13 @@ read_body(int32_t req, size_t limit, pw_span *body)
 /* Response                                                             */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-	int32_t stream;
-	size_t len;
-	int held;                             /* one byte held back */
-	char buf[4096];
-} outstream;
-
+/* Write buf[0..len) to the output stream (len <= 4096: one call). */
 static void
-out_flush(outstream *o)
+send_stream(bufsink *b)
 {
 	struct { uint8_t is_err; uint8_t tag; int32_t err; } r;
 
-	if (o->len > 0) {
-		stream_write(o->stream, o->buf, o->len, &r);
-		o->len = 0;
-	}
-}
-
-static void
-out_put(outstream *o, const char *p, size_t n)
-{
-	while (n > 0) {
-		size_t k = sizeof o->buf - o->len;
-
-		if (k == 0) {
-			out_flush(o);
-			continue;
-		}
-		if (k > n) {
-			k = n;
-		}
-		memcpy(o->buf + o->len, p, k);
-		o->len += k;
-		p += k;
-		n -= k;
-	}
-}
-
-static void
-out_sink(void *arg, const char *p, size_t n)
-{
-	out_put((outstream *)arg, p, n);
+	stream_write(b->target, b->buf, b->len, &r);
 }
 
 /*
@@ -302,7 +268,8 @@ respond(int32_t outparam, unsigned http, const pw_result *res, const char *extra
 	static const char ct_name[] = "content-type", ct[] = "application/json";
 	static const char cc_name[] = "cache-control", cc[] = "no-store";
 	static const char allow_name[] = "allow", allow[] = "POST";
-	static outstream o;
+	static char mem[4096];              /* the most one write may carry */
+	bufsink o = { send_stream, 0, 0, sizeof mem, mem };
 	cabi_entry e[3];
 	cabi_handle_result r;
 	int32_t headers, resp, outbody;
@@ -335,21 +302,20 @@ respond(int32_t outparam, unsigned http, const pw_result *res, const char *extra
 	if (r.is_err) {
 		__builtin_trap();
 	}
-	o.stream = r.handle;
-	o.len = 0;
+	o.target = r.handle;
 	if (res == NULL) {
-		out_put(&o, extra, strlen(extra));
+		bufsink_puts(&o, extra);
 	} else {
-		pw_write_response(res, out_sink, &o);
+		pw_write_response(res, bufsink_write, &o);
 		if (extra != NULL && o.len > 0) {     /* buf ends with its '}' */
 			o.len--;
-			out_put(&o, extra, strlen(extra));
-			out_put(&o, "}", 1);
+			bufsink_puts(&o, extra);
+			bufsink_puts(&o, "}");
 		}
 	}
-	out_put(&o, "\n", 1);
-	out_flush(&o);
-	drop_output_stream(o.stream);
+	bufsink_puts(&o, "\n");
+	bufsink_flush(&o);
+	drop_output_stream(o.target);
 	outbody_finish(outbody, 0, 0, &fin);
 }
 
@@ -543,8 +509,8 @@ handle(int32_t request, int32_t outparam)
 {
 	static pw_result res;
 	pw_request req;
-	cabi_entry *hdr;
-	size_t i, nhdr, nsig = 0, nct = 0;
+	size_t i;
+	unsigned seen = 0;
 	struct { cabi_entry *ptr; size_t len; } entries;
 	int32_t headers;
 	const char *extra = NULL;
@@ -559,16 +525,11 @@ handle(int32_t request, int32_t outparam)
 	req.method = read_method(request);
 	headers = req_headers(request);
 	fields_entries(headers, &entries);
-	hdr = entries.ptr;
-	nhdr = entries.len;
-	for (i = 0; i < nhdr; i++) {
-		if (cabi_name_is(hdr[i].name.ptr, hdr[i].name.len, "panora-signature")) {
-			req.signature = span_of(hdr[i].value.ptr, hdr[i].value.len);
-			nsig++;
-		} else if (cabi_name_is(hdr[i].name.ptr, hdr[i].name.len, "content-type")) {
-			req.content_type = span_of(hdr[i].value.ptr, hdr[i].value.len);
-			nct++;
-		}
+	for (i = 0; i < entries.len; i++) {
+		const cabi_entry *h = &entries.ptr[i];
+
+		cabi_note_header(&req, &seen, h->name.ptr, h->name.len,
+			h->value.ptr, h->value.len);
 	}
 
 	if (req.method.len == 4 && memcmp(req.method.ptr, "POST", 4) == 0) {
@@ -580,16 +541,6 @@ handle(int32_t request, int32_t outparam)
 		}
 		if (rc != BODY_OK) {
 			refuse(&res, PW_ERR_MALFORMED_REQUEST, "the body could not be read");
-			goto send;
-		}
-		if (nsig > 1) {
-			refuse(&res, PW_ERR_MISSING_SIGNATURE,
-				"the Panora-Signature header appears more than once");
-			goto send;
-		}
-		if (nct > 1) {
-			refuse(&res, PW_ERR_MALFORMED_REQUEST,
-				"the Content-Type header appears more than once");
 			goto send;
 		}
 		ctx.scratch = arena + arena_used;

@@ -27,6 +27,7 @@
 #include <wasi/api.h>
 
 #include "panora_webhook.h"
+#include "bufsink.h"
 
 #define ENV_STATIC   (32u * 1024u)   /* environment bytes held statically  */
 #define ENVC_STATIC  256             /* environment variables, statically  */
@@ -60,61 +61,28 @@ claim(size_t n)
 /* Output: buffered, so a response is one or two fd_write calls         */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-	__wasi_fd_t fd;
-	size_t len;
-	char buf[OUT_BUF_SIZE];
-} outbuf;
-
-static outbuf out;                /* stdout, set in main: an initialiser */
-static outbuf err;                /* would put the buffers in the data  */
-
+/* Write buf[0..len) to the file descriptor, as far as it will take it. */
 static void
-flush(outbuf *o)
+send_fd(bufsink *b)
 {
 	size_t off = 0;
 
-	while (off < o->len) {
+	while (off < b->len) {
 		__wasi_ciovec_t iov;
 		__wasi_size_t n = 0;
 
-		iov.buf = (const uint8_t *)o->buf + off;
-		iov.buf_len = o->len - off;
-		if (__wasi_fd_write(o->fd, &iov, 1, &n) != 0 || n == 0) {
+		iov.buf = (const uint8_t *)b->buf + off;
+		iov.buf_len = b->len - off;
+		if (__wasi_fd_write((__wasi_fd_t)b->target, &iov, 1, &n) != 0 || n == 0) {
 			break;               /* nowhere left to report it */
 		}
 		off += n;
 	}
-	o->len = 0;
 }
 
-static void
-sink(void *arg, const char *p, size_t n)
-{
-	outbuf *o = (outbuf *)arg;
-
-	while (n > 0) {
-		size_t k = sizeof o->buf - o->len;
-
-		if (k == 0) {
-			flush(o);
-			continue;
-		}
-		if (k > n) {
-			k = n;
-		}
-		__builtin_memcpy(o->buf + o->len, p, k);
-		o->len += k;
-		p += k;
-		n -= k;
-	}
-}
-
-static void
-puts_(outbuf *o, const char *s)
-{
-	sink(o, s, __builtin_strlen(s));
-}
+static char out_mem[OUT_BUF_SIZE], err_mem[OUT_BUF_SIZE];
+static bufsink out = { send_fd, 1, 0, sizeof out_mem, out_mem };
+static bufsink err = { send_fd, 2, 0, sizeof err_mem, err_mem };
 
 /* ------------------------------------------------------------------ */
 /* Environment                                                          */
@@ -264,19 +232,19 @@ respond(const pw_result *res)
 	code[2] = (char)('0' + h % 10);
 	code[3] = ' ';
 	code[4] = 0;
-	puts_(&out, "Status: ");
-	puts_(&out, code);
-	puts_(&out, pw_status_reason(res->status));
-	puts_(&out, "\nContent-Type: application/json\nCache-Control: no-store\n");
+	bufsink_puts(&out, "Status: ");
+	bufsink_puts(&out, code);
+	bufsink_puts(&out, pw_status_reason(res->status));
+	bufsink_puts(&out, "\nContent-Type: application/json\nCache-Control: no-store\n");
 	if (res->status == PW_ERR_METHOD_NOT_ALLOWED) {
-		puts_(&out, "Allow: POST\n");
+		bufsink_puts(&out, "Allow: POST\n");
 	}
-	puts_(&out, "\n");
-	pw_write_response(res, sink, &out);
-	puts_(&out, "\n");
-	flush(&out);
-	pw_write_log(res, sink, &err);
-	flush(&err);
+	bufsink_puts(&out, "\n");
+	pw_write_response(res, bufsink_write, &out);
+	bufsink_puts(&out, "\n");
+	bufsink_flush(&out);
+	pw_write_log(res, bufsink_write, &err);
+	bufsink_flush(&err);
 }
 
 static void
@@ -296,8 +264,6 @@ main(void)
 	size_t limit = 0, want = 0, got = 0;
 	int known, r;
 
-	out.fd = 1;
-	err.fd = 2;
 	__builtin_memset(&req, 0, sizeof req);
 	if (load_env() != 0) {
 		refuse(&res, PW_ERR_MALFORMED_REQUEST,

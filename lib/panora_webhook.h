@@ -213,7 +213,12 @@ typedef struct {
 	pw_span signature;    /* Panora-Signature value; NULL if absent      */
 	pw_span content_type; /* NULL if absent                              */
 	pw_span body;         /* raw body; ptr may be NULL when len is 0     */
+	unsigned repeated;    /* PW_REPEATED_* bits, for hosts that see them */
 } pw_request;
+
+/** pw_request.repeated: the header came more than once (refused). */
+#define PW_REPEATED_SIGNATURE    1u
+#define PW_REPEATED_CONTENT_TYPE 2u
 
 /**
  * Working memory for one request: the token array (about 10 KiB) and the
@@ -240,8 +245,9 @@ void pw_context_init(pw_context *ctx, size_t body_max, unsigned char *scratch,
  * \brief Verify and decode one delivery.
  *
  * Checks, in this order, and stops at the first failure: method (POST),
- * body size, keyring not empty and not overflowed, signature header present and 64 hex
- * digits, content type (absent or application/json), the envelope (one
+ * body size, keyring not empty and not overflowed, signature header given
+ * once, present and 64 hex digits, content type (given at most once;
+ * absent or application/json), the envelope (one
  * JSON object; "id_event" and "type" strings; "data" a string or object;
  * no duplicated or escaped top-level key), the HMAC of the raw "data"
  * span against every secret (constant time, all secrets tried), then, for

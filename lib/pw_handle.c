@@ -364,6 +364,10 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 		return fail(res, PW_ERR_NO_SECRET,
 			"no endpoint secret is configured (PANORA_WEBHOOK_SECRET)");
 	}
+	if (req->repeated & PW_REPEATED_SIGNATURE) {
+		return fail(res, PW_ERR_MISSING_SIGNATURE,
+			"the Panora-Signature header appears more than once");
+	}
 	sig = req->signature.ptr ? trim(req->signature) : req->signature;
 	if (sig.ptr == NULL || sig.len == 0) {
 		return fail(res, PW_ERR_MISSING_SIGNATURE,
@@ -372,6 +376,10 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 	if (sig.len != PW_SIGNATURE_HEX_LEN || !all_hex(sig.ptr, sig.len)) {
 		return fail(res, PW_ERR_MISSING_SIGNATURE,
 			"the Panora-Signature header must be exactly 64 hex digits");
+	}
+	if (req->repeated & PW_REPEATED_CONTENT_TYPE) {
+		return fail(res, PW_ERR_MALFORMED_REQUEST,
+			"the Content-Type header appears more than once");
 	}
 	if (req->content_type.ptr != NULL && !is_json_media_type(req->content_type)) {
 		return fail(res, PW_ERR_MALFORMED_REQUEST,

@@ -171,6 +171,53 @@ test_status_table(void **state)
 	assert_int_equal(pw_status_http((pw_status)99), 500);
 }
 
+/* The first case (a typical delivery) as a direct call: its keyring and
+   request, handled once and captured. */
+static void
+typical(pw_keyring *kr, pw_request *req, pw_result *res)
+{
+	const pwt_case *c = &pwt_cases[0];
+
+	pw_context_init(&ctx, 0, scratch, sizeof scratch);
+	pw_keyring_init(kr);
+	pw_keyring_add_list(kr, c->secret.p, c->secret.n);
+	memset(req, 0, sizeof *req);
+	req->signature = span(c->signature);
+	req->body = span(c->body);
+	assert_int_equal(pw_handle(&ctx, kr, req, res), PW_CAPTURED);
+}
+
+/* A header given twice is refused by the core, in its place in the order:
+   after method and size, before the envelope. */
+static void
+test_repeated_headers(void **state)
+{
+	const pwt_case *c = &pwt_cases[0];
+	pw_keyring kr;
+	pw_request req;
+	pw_result res;
+
+	(void)state;
+	typical(&kr, &req, &res);
+
+	req.repeated = PW_REPEATED_SIGNATURE;
+	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_ERR_MISSING_SIGNATURE);
+	assert_string_equal(res.message, "the Panora-Signature header appears more than once");
+	req.repeated = PW_REPEATED_CONTENT_TYPE;
+	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_ERR_MALFORMED_REQUEST);
+	assert_string_equal(res.message, "the Content-Type header appears more than once");
+
+	/* method and size come first, on every interface */
+	req.repeated = PW_REPEATED_SIGNATURE | PW_REPEATED_CONTENT_TYPE;
+	req.method.ptr = "GET";
+	req.method.len = 3;
+	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_ERR_METHOD_NOT_ALLOWED);
+	req.method.ptr = NULL;
+	pw_context_init(&ctx, c->body.n - 1, scratch, sizeof scratch);
+	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_ERR_PAYLOAD_TOO_LARGE);
+	pw_keyring_wipe(&kr);
+}
+
 /* The adversarial corpus is the hostile part of the cases. */
 static void
 test_adversarial_corpus_size(void **state)
@@ -190,7 +237,6 @@ test_adversarial_corpus_size(void **state)
 static void
 test_response_shape(void **state)
 {
-	const pwt_case *c = &pwt_cases[0];
 	pw_keyring kr;
 	pw_request req;
 	pw_result res;
@@ -198,13 +244,7 @@ test_response_shape(void **state)
 	static const char head[] = "{\"outcome\":\"captured\",\"id_event\":\"";
 
 	(void)state;
-	pw_context_init(&ctx, 0, scratch, sizeof scratch);
-	pw_keyring_init(&kr);
-	pw_keyring_add_list(&kr, c->secret.p, c->secret.n);
-	memset(&req, 0, sizeof req);
-	req.signature = span(c->signature);
-	req.body = span(c->body);
-	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_CAPTURED);
+	typical(&kr, &req, &res);
 	pw_write_response(&res, strbuf_sink, &out);
 	assert_memory_equal(out.buf, head, sizeof head - 1);
 	assert_int_equal(out.buf[out.len - 1], '}');
@@ -222,7 +262,7 @@ test_response_shape(void **state)
 int
 main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[PWT_NCASES + 3];
+	static struct CMUnitTest tests[PWT_NCASES + 4];
 	size_t i, n = 0;
 
 	for (i = 0; i < PWT_NCASES; i++) {
@@ -239,6 +279,7 @@ main(int argc, char **argv)
 	if (argc <= 1) {
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_status_table);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_adversarial_corpus_size);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_repeated_headers);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_response_shape);
 	}
 	return _cmocka_run_group_tests("handle", tests, n, NULL, NULL);
