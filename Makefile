@@ -22,6 +22,9 @@ comma     := ,
 BODY_MAX  ?= 1048576
 NODE      ?= node
 NODE_RUN  := $(NODE) --disable-warning=ExperimentalWarning
+# Every test has a deadline: a hung test fails instead of stalling the run.
+TEST_TIMEOUT_MS ?= 120000
+NODE_TEST := $(NODE_RUN) --test --test-reporter=spec --test-timeout=$(TEST_TIMEOUT_MS)
 
 # ------------------------------------------------------------ dependencies
 BEARSSL_PKG     := 0.6+dfsg.1-3
@@ -327,8 +330,8 @@ test-unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
 test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS)
-	$(NODE_RUN) --test --test-reporter=spec tests/wasm/ tests/host/
-	$(NODE_RUN) --test --test-reporter=spec --test-concurrency=1 tests/http/
+	$(NODE_TEST) tests/wasm/ tests/host/
+	$(NODE_TEST) --test-concurrency=1 tests/http/
 
 clean:
 	rm -rf $(BUILD)

@@ -3,7 +3,7 @@
 // else, against the WAGI module's answers, and in the reference host.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { loadHandler, toHttp } from '../../deploy/host/handler.mjs';
 import { startServer } from '../../deploy/host/server.mjs';
 import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+import { spawnTracked, stop, waitExit, within } from '../lib/proc.mjs';
 
 const COMPONENT = 'build/panora-webhook.component.wasm';
 const cases = JSON.parse(fs.readFileSync('build/vectors/cases.json', 'utf8'))
@@ -126,7 +127,7 @@ describe('component: one instance, many calls', () => {
 
 // ---------------------------------------------------------------- the host
 function post(base, body, headers) {
-  return new Promise((resolve, reject) => {
+  return within(30000, 'POST', new Promise((resolve, reject) => {
     const req = http.request(`${base}/panora_webhooks`, { method: 'POST', headers }, (res) => {
       const chunks = [];
       res.on('data', (d) => chunks.push(d));
@@ -134,16 +135,16 @@ function post(base, body, headers) {
     });
     req.on('error', reject);
     req.end(body);
-  });
+  }));
 }
 
-const get = (url) => new Promise((resolve, reject) => {
+const get = (url) => within(30000, `GET ${url}`, new Promise((resolve, reject) => {
   http.get(url, (res) => {
     let s = '';
     res.on('data', (d) => { s += d; });
     res.on('end', () => resolve({ status: res.statusCode, body: s }));
   }).on('error', reject);
-});
+}));
 
 describe('reference host', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-host-'));
@@ -208,7 +209,7 @@ describe('reference host', () => {
     const declared = await post(base, big, { 'content-type': 'application/json', 'panora-signature': '0'.repeat(64) });
     assert.equal(declared.status, 413);
     // no Content-Length: the host counts as it reads and stops at the limit
-    const streamed = await new Promise((resolve, reject) => {
+    const streamed = await within(30000, 'streamed upload', new Promise((resolve, reject) => {
       const req = http.request(`${base}/panora_webhooks`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
         res.resume();
         resolve(res.statusCode);
@@ -216,7 +217,7 @@ describe('reference host', () => {
       req.on('error', reject);
       for (let i = 0; i < 32; i++) req.write(Buffer.alloc(64 << 10, 0x20));
       req.end();
-    });
+    }));
     assert.equal(streamed, 413);
   });
 
@@ -227,21 +228,25 @@ describe('reference host', () => {
 
   test('SIGTERM: running requests finish, the database is checkpointed, exit 0', async () => {
     const db = path.join(dir, 'signal.sqlite');
-    const child = spawn(process.execPath, ['deploy/host/server.mjs'], {
+    const child = spawnTracked(process.execPath, ['deploy/host/server.mjs'], {
       env: { ...process.env, PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_DB: db, PORT: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const port = await new Promise((resolve) => {
-      child.stdout.on('data', (d) => {
-        const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(d.toString());
-        if (m) resolve(Number(m[1]));
-      });
-    });
-    const d = delivery({ ...row, id_connection: 'conn-signal', id_linked_user: 'user-signal' });
-    assert.equal((await post(`http://127.0.0.1:${port}`, d.body, hdr(d))).status, 200);
-    child.kill('SIGTERM');
-    const code = await new Promise((resolve) => child.on('exit', resolve));
-    assert.equal(code, 0);
+    try {
+      const port = await within(30000, 'reference host start', new Promise((resolve, reject) => {
+        child.stdout.on('data', (d) => {
+          const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(d.toString());
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`the host exited ${code} before listening`)));
+      }));
+      const d = delivery({ ...row, id_connection: 'conn-signal', id_linked_user: 'user-signal' });
+      assert.equal((await post(`http://127.0.0.1:${port}`, d.body, hdr(d))).status, 200);
+      child.kill('SIGTERM');
+      assert.equal(await waitExit(child, 15000), 0);
+    } finally {
+      await stop(child);
+    }
     const { default: Database } = await import('better-sqlite3');
     const check = new Database(db, { readonly: true });
     assert.equal(check.prepare('SELECT count(*) AS n FROM connections').get().n, 1);
