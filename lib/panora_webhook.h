@@ -107,6 +107,10 @@ typedef enum {
 	PW_ERR_BAD_SIGNATURE,       /* 401 bad_signature                   */
 	PW_ERR_UNUSABLE_DATA,       /* 422 unusable_data                   */
 	PW_ERR_NO_SECRET,           /* 500 no_secret                       */
+	/* Set by adapters, after pw_handle, about what keeps the record:   */
+	PW_ERR_NO_SINK,             /* 500 no_sink: nothing would keep it  */
+	PW_ERR_SINK_FAILED,         /* 503 sink_failed: the forward failed */
+	PW_ERR_STORAGE_FAILED,      /* 503 storage_failed: a store failed  */
 	PW_STATUS_COUNT
 } pw_status;
 
@@ -121,6 +125,18 @@ const char *pw_status_reason(pw_status st);
  * the error codes listed above. Never NULL.
  */
 const char *pw_status_code(pw_status st);
+
+/**
+ * \brief The table's own English sentence for `st`, for adapters that
+ * refuse a request without a more precise one. Never NULL.
+ */
+const char *pw_status_message(pw_status st);
+
+/**
+ * \brief A 2xx status? (PW_CAPTURED and PW_IGNORED; only then does the
+ * sender get a receipt rather than a JSON error.)
+ */
+int pw_status_ok(pw_status st);
 
 /* ------------------------------------------------------------------ */
 /* Spans and the token record                                           */
@@ -288,12 +304,119 @@ typedef void pw_sink(void *arg, const char *data, size_t len);
 void pw_write_response(const pw_result *res, pw_sink *sink, void *arg);
 
 /**
+ * \brief Write the receipt for a 2xx answer to the sender: one line of
+ * plain text, never a record field but the signed id_connection:
+ *
+ *   captured: "captured <id_connection> <kept>\n"  (kept: "new", "known",
+ *             "forwarded", "new forwarded", ... as the adapter's sinks say)
+ *   ignored:  "ignored <type>\n"
+ *
+ * Panora stores whatever a 2xx carries in a text column, and counts an
+ * answer that parses as a JSON object, array, number or boolean as a
+ * failed delivery (PANORA_PROTOCOL.md): a line that starts with a letter
+ * other than t, f or n never parses as JSON. Values are clipped to 128
+ * bytes on a character boundary; control bytes and backslash are written
+ * as \xHH. For other statuses this writes nothing: use
+ * pw_write_response.
+ */
+void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
+	void *arg);
+
+/**
  * \brief Write one JSON log line (newline-terminated) for `res`: outcome,
  * HTTP status, error code, and for verified requests id_event, type,
  * provider_slug and vertical, each clipped to 128 bytes. Never tokens or
  * secrets.
  */
 void pw_write_log(const pw_result *res, pw_sink *sink, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Forwarding: the record as a Standard Webhooks message                */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A forward sink POSTs each captured record to the user's backend:
+ *
+ *   webhook-id:        pw_forward_id(): "msg_" and 32 hex digits of
+ *                      SHA-256(id_connection), the same for every delivery
+ *                      of one connection, so the backend can deduplicate
+ *   webhook-timestamp: unix seconds
+ *   webhook-signature: "v1," base64(HMAC-SHA256(key, id "." ts "." body))
+ *   body:              pw_forward_write_body()
+ *
+ * The key is the forward secret "whsec_<base64>", decoded.
+ */
+
+/** Length of a webhook-id from pw_forward_id. */
+#define PW_FORWARD_ID_LEN 36
+/** Length of a webhook-signature from pw_forward_sign_end: "v1," + 44. */
+#define PW_FORWARD_SIG_LEN 47
+/** Decoded forward-secret lengths accepted (Standard Webhooks: 24..64). */
+#define PW_FORWARD_KEY_MIN 16
+#define PW_FORWARD_KEY_MAX 64
+
+/** The forward secret, decoded and ready for HMAC. Wipe with pw_wipe. */
+typedef struct {
+	br_hmac_key_context key;
+} pw_forward_key;
+
+/**
+ * \brief Set up `k` from a "whsec_<base64>" secret (standard alphabet,
+ * padding optional; the prefix is required).
+ * \return 1, or 0 when `secret` is not "whsec_" followed by the base64 of
+ *         PW_FORWARD_KEY_MIN to PW_FORWARD_KEY_MAX bytes (then `k` is
+ *         zeroed).
+ */
+int pw_forward_key_init(pw_forward_key *k, const char *secret, size_t len);
+
+/** \brief The webhook-id of `rec` (not NUL-terminated). */
+void pw_forward_id(char out[PW_FORWARD_ID_LEN], const pw_record *rec);
+
+/**
+ * \brief Write the message body for a captured `res`:
+ * {"type":"connection.created","timestamp":"<ISO-8601 UTC of unix_seconds>",
+ *  "data":{"id_event":..,"id_connection":..,...}} with the record's fields
+ * in the order of pw_write_response, absent ones as null. Deterministic:
+ * the same input gives the same bytes (it is written twice: once to sign,
+ * once to send).
+ */
+void pw_forward_write_body(const pw_result *res, uint64_t unix_seconds,
+	pw_sink *sink, void *arg);
+
+/** Signing state for one message. */
+typedef struct {
+	br_hmac_context mac;
+	size_t body_len;       /* body bytes seen so far */
+} pw_forward_signer;
+
+/** \brief Start signing: MACs "<id>.<unix_seconds>." under `k`. */
+void pw_forward_sign_begin(pw_forward_signer *s, const pw_forward_key *k,
+	const char *id, size_t id_len, uint64_t unix_seconds);
+
+/** \brief A pw_sink: `arg` is the pw_forward_signer; MACs the body. */
+void pw_forward_sign_update(void *arg, const char *data, size_t len);
+
+/** \brief Finish: "v1,<base64 MAC>" into `out`; wipes the state. */
+void pw_forward_sign_end(pw_forward_signer *s, char out[PW_FORWARD_SIG_LEN]);
+
+/** Where a forward goes: spans into the configured URL. */
+typedef struct {
+	int https;             /* 1 for https, 0 for http                 */
+	pw_span authority;     /* host[:port], never empty, no userinfo   */
+	pw_span path;          /* path and query, starts with '/'         */
+} pw_url;
+
+/**
+ * \brief Split an absolute http or https URL. The scheme is matched in any
+ * case; the authority holds no '@' and no white space; the path (with its
+ * query) starts with '/' or is empty (then "/"); a fragment is refused.
+ * Bytes below 0x21 and above 0x7e are refused anywhere.
+ * \return 1, or 0 when the URL is not of that form.
+ */
+int pw_url_parse(pw_url *u, const char *url, size_t len);
+
+/** \brief Decimal digits of `v` into `out`; returns how many (1..20). */
+size_t pw_u64_dec(char out[20], uint64_t v);
 
 /* ------------------------------------------------------------------ */
 /* Building blocks (exposed for tests, fuzzing and other adapters)      */
@@ -323,6 +446,21 @@ int pw_ct_equal(const void *a, const void *b, size_t len);
  */
 int pw_verify(const pw_keyring *kr, const char *sig_hex, size_t sig_len,
 	const void *msg, size_t msg_len);
+
+/**
+ * \brief Decode base64 (standard alphabet; '=' padding optional, but only
+ * at the end) into `out`.
+ * \return the number of bytes written, or -1 for any other character, a
+ *         length no encoder makes, or more than `cap` bytes.
+ */
+long pw_base64_decode(unsigned char *out, size_t cap, const char *in,
+	size_t len);
+
+/**
+ * \brief Encode `len` bytes as padded base64 into `out`, which MUST hold
+ * 4 * ((len + 2) / 3) bytes. \return that length.
+ */
+size_t pw_base64_encode(char *out, const unsigned char *in, size_t len);
 
 /** \brief Overwrite `len` bytes with zeros in a way the compiler keeps. */
 void pw_wipe(void *p, size_t len);

@@ -17,16 +17,32 @@ static const struct {
 	unsigned http;
 	const char *reason;
 	const char *code;
+	const char *message;     /* for refusals that have no better one */
 } status_table[PW_STATUS_COUNT] = {
-	[PW_CAPTURED]               = { 200, "OK", "captured" },
-	[PW_IGNORED]                = { 200, "OK", "ignored" },
-	[PW_ERR_METHOD_NOT_ALLOWED] = { 405, "Method Not Allowed", "method_not_allowed" },
-	[PW_ERR_PAYLOAD_TOO_LARGE]  = { 413, "Content Too Large", "payload_too_large" },
-	[PW_ERR_MALFORMED_REQUEST]  = { 400, "Bad Request", "malformed_request" },
-	[PW_ERR_MISSING_SIGNATURE]  = { 400, "Bad Request", "missing_signature" },
-	[PW_ERR_BAD_SIGNATURE]      = { 401, "Unauthorized", "bad_signature" },
-	[PW_ERR_UNUSABLE_DATA]      = { 422, "Unprocessable Content", "unusable_data" },
-	[PW_ERR_NO_SECRET]          = { 500, "Internal Server Error", "no_secret" },
+	[PW_CAPTURED]               = { 200, "OK", "captured",
+		"connection token captured" },
+	[PW_IGNORED]                = { 200, "OK", "ignored",
+		"verified; this event type carries no connection token" },
+	[PW_ERR_METHOD_NOT_ALLOWED] = { 405, "Method Not Allowed", "method_not_allowed",
+		"only POST is accepted" },
+	[PW_ERR_PAYLOAD_TOO_LARGE]  = { 413, "Content Too Large", "payload_too_large",
+		"body is larger than the configured limit" },
+	[PW_ERR_MALFORMED_REQUEST]  = { 400, "Bad Request", "malformed_request",
+		"the request is not a Panora delivery" },
+	[PW_ERR_MISSING_SIGNATURE]  = { 400, "Bad Request", "missing_signature",
+		"the Panora-Signature header is missing" },
+	[PW_ERR_BAD_SIGNATURE]      = { 401, "Unauthorized", "bad_signature",
+		"Panora-Signature does not match the body under any configured secret" },
+	[PW_ERR_UNUSABLE_DATA]      = { 422, "Unprocessable Content", "unusable_data",
+		"data is not a usable Connection Object" },
+	[PW_ERR_NO_SECRET]          = { 500, "Internal Server Error", "no_secret",
+		"no endpoint secret is configured" },
+	[PW_ERR_NO_SINK]            = { 500, "Internal Server Error", "no_sink",
+		"nothing is configured to keep the record, so it is not acknowledged" },
+	[PW_ERR_SINK_FAILED]        = { 503, "Service Unavailable", "sink_failed",
+		"the record could not be forwarded; Panora will send it again" },
+	[PW_ERR_STORAGE_FAILED]     = { 503, "Service Unavailable", "storage_failed",
+		"the record could not be stored; Panora will send it again" },
 };
 
 static pw_status
@@ -54,6 +70,20 @@ const char *
 pw_status_code(pw_status st)
 {
 	return status_table[clamp(st)].code;
+}
+
+/* see panora_webhook.h */
+const char *
+pw_status_message(pw_status st)
+{
+	return status_table[clamp(st)].message;
+}
+
+/* see panora_webhook.h */
+int
+pw_status_ok(pw_status st)
+{
+	return st == PW_CAPTURED || st == PW_IGNORED;
 }
 
 /* ------------------------------------------------------------------ */
@@ -315,7 +345,7 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 	}
 	res->record.id_event = res->id_event;
 	res->status = PW_CAPTURED;
-	res->message = "connection token captured";
+	res->message = pw_status_message(PW_CAPTURED);
 	return PW_CAPTURED;
 }
 
@@ -469,8 +499,7 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 			"id_event and type must be JSON strings without NUL characters");
 	}
 	if (!span_is(res->type.ptr, res->type.len, "connection.created")) {
-		return fail(res, PW_IGNORED,
-			"verified; this event type carries no connection token");
+		return fail(res, PW_IGNORED, pw_status_message(PW_IGNORED));
 	}
 
 	if (t[i_data].type == JSMN_STRING) {

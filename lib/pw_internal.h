@@ -18,6 +18,12 @@
 #define PW_DECLASSIFY(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 #else
 #define PW_DECLASSIFY(p, n) ((void)0)
+/*
+ * "YYYY-MM-DDTHH:MM:SSZ" (20 bytes, no NUL) for `unix_seconds` in UTC, in
+ * the proleptic Gregorian calendar (years up to 9999).
+ */
+void pw__iso8601(char out[20], uint64_t unix_seconds);
+
 #endif
 
 /*
@@ -32,5 +38,11 @@ size_t pw__utf8_seq(const unsigned char *p, const unsigned char *end);
  * Returns the token count or a pw_json_error.
  */
 long pw__json_parse(jsmntok_t *toks, const char *js, size_t len);
+
+/*
+ * "YYYY-MM-DDTHH:MM:SSZ" (20 bytes, no NUL) for `unix_seconds` in UTC, in
+ * the proleptic Gregorian calendar (years up to 9999).
+ */
+void pw__iso8601(char out[20], uint64_t unix_seconds);
 
 #endif

@@ -36,6 +36,25 @@ put_member(pw_sink *sink, void *arg, const char *name, pw_span v)
 	put_value(sink, arg, v);
 }
 
+/* "id_event":..,"id_connection":..,... : the record, in one order for the
+   response body and the forward. */
+static void
+put_record(pw_sink *sink, void *arg, const pw_record *r)
+{
+	put(sink, arg, "\"id_event\":");
+	put_value(sink, arg, r->id_event);
+	put_member(sink, arg, "id_connection", r->id_connection);
+	put_member(sink, arg, "connection_token", r->connection_token);
+	put_member(sink, arg, "id_linked_user", r->id_linked_user);
+	put_member(sink, arg, "id_project", r->id_project);
+	put_member(sink, arg, "provider_slug", r->provider_slug);
+	put_member(sink, arg, "vertical", r->vertical);
+	put_member(sink, arg, "status", r->status);
+	put_member(sink, arg, "account_url", r->account_url);
+	put_member(sink, arg, "created_at", r->created_at);
+	put_member(sink, arg, "expiration_timestamp", r->expiration_timestamp);
+}
+
 static pw_span
 lit(const char *s)
 {
@@ -54,18 +73,8 @@ pw_write_response(const pw_result *res, pw_sink *sink, void *arg)
 
 	switch (res->status) {
 	case PW_CAPTURED:
-		put(sink, arg, "{\"outcome\":\"captured\"");
-		put_member(sink, arg, "id_event", r->id_event);
-		put_member(sink, arg, "id_connection", r->id_connection);
-		put_member(sink, arg, "connection_token", r->connection_token);
-		put_member(sink, arg, "id_linked_user", r->id_linked_user);
-		put_member(sink, arg, "id_project", r->id_project);
-		put_member(sink, arg, "provider_slug", r->provider_slug);
-		put_member(sink, arg, "vertical", r->vertical);
-		put_member(sink, arg, "status", r->status);
-		put_member(sink, arg, "account_url", r->account_url);
-		put_member(sink, arg, "created_at", r->created_at);
-		put_member(sink, arg, "expiration_timestamp", r->expiration_timestamp);
+		put(sink, arg, "{\"outcome\":\"captured\",");
+		put_record(sink, arg, r);
 		break;
 	case PW_IGNORED:
 		put(sink, arg, "{\"outcome\":\"ignored\"");
@@ -126,4 +135,68 @@ pw_write_log(const pw_result *res, pw_sink *sink, void *arg)
 		put_member(sink, arg, "vertical", clip(res->record.vertical));
 	}
 	put(sink, arg, "}\n");
+}
+
+/* A receipt value: clipped, control bytes, DEL and backslash as \xHH. */
+static void
+put_text(pw_sink *sink, void *arg, pw_span v)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i, run = 0;
+
+	v = clip(v);
+	for (i = 0; i < v.len; i++) {
+		unsigned c = (unsigned char)v.ptr[i];
+		char esc[4];
+
+		if (c > 0x20 && c != 0x7f && c != '\\') {
+			continue;
+		}
+		if (i > run) {
+			sink(arg, v.ptr + run, i - run);
+		}
+		run = i + 1;
+		esc[0] = '\\';
+		esc[1] = 'x';
+		esc[2] = hexd[c >> 4];
+		esc[3] = hexd[c & 15];
+		sink(arg, esc, 4);
+	}
+	if (v.len > run) {
+		sink(arg, v.ptr + run, v.len - run);
+	}
+}
+
+/* see panora_webhook.h */
+void
+pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
+	void *arg)
+{
+	if (res->status == PW_CAPTURED) {
+		put(sink, arg, "captured ");
+		put_text(sink, arg, res->record.id_connection);
+		put(sink, arg, " ");
+		put(sink, arg, kept != NULL ? kept : "kept");
+	} else if (res->status == PW_IGNORED) {
+		put(sink, arg, "ignored ");
+		put_text(sink, arg, res->type);
+	} else {
+		return;
+	}
+	put(sink, arg, "\n");
+}
+
+/* see panora_webhook.h */
+void
+pw_forward_write_body(const pw_result *res, uint64_t unix_seconds,
+	pw_sink *sink, void *arg)
+{
+	char iso[20];
+
+	pw__iso8601(iso, unix_seconds);
+	put(sink, arg, "{\"type\":\"connection.created\",\"timestamp\":\"");
+	sink(arg, iso, sizeof iso);
+	put(sink, arg, "\",\"data\":{");
+	put_record(sink, arg, &res->record);
+	put(sink, arg, "}}");
 }

@@ -158,6 +158,9 @@ test_status_table(void **state)
 		{ PW_ERR_BAD_SIGNATURE, 401, "bad_signature" },
 		{ PW_ERR_UNUSABLE_DATA, 422, "unusable_data" },
 		{ PW_ERR_NO_SECRET, 500, "no_secret" },
+		{ PW_ERR_NO_SINK, 500, "no_sink" },
+		{ PW_ERR_SINK_FAILED, 503, "sink_failed" },
+		{ PW_ERR_STORAGE_FAILED, 503, "storage_failed" },
 	};
 	size_t i;
 
@@ -167,6 +170,8 @@ test_status_table(void **state)
 		assert_int_equal(pw_status_http(t[i].st), t[i].http);
 		assert_string_equal(pw_status_code(t[i].st), t[i].code);
 		assert_non_null(pw_status_reason(t[i].st));
+		assert_true(strlen(pw_status_message(t[i].st)) > 0);
+		assert_int_equal(pw_status_ok(t[i].st), t[i].http / 100 == 2);
 	}
 	assert_int_equal(pw_status_http((pw_status)99), 500);
 }

@@ -15,6 +15,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Webhook } from 'standardwebhooks';
 
 const SECRET = 'whsec_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const SECRET_UUID = '3b241101-e2bb-4255-8caf-4136c566a962';
@@ -316,6 +317,55 @@ const err = (http, code) => ({ http, code });
   add('id_event with a lone surrogate escape', { body: `{"id_event":"\\ud800","data":${JSON.stringify(data)},"type":"connection.created"}`, signature: sig }, err(400, 'malformed_request'));
 }
 
+// ---------------------------------------------------------------- near misses
+// Each of these separates the right rule from a plausible wrong one.
+{
+  const row = connectionRow('near-miss');
+  add('type that only starts with connection.created is ignored',
+    panoraDelivery({ row, type: 'connection.created.x' }), { http: 200, code: 'ignored' });
+  add('type that is a prefix of connection.created is ignored',
+    panoraDelivery({ row, type: 'connection.create' }), { http: 200, code: 'ignored' });
+  const { connection_token: _t, ...noToken } = row;
+  add('connection_token only inside a nested object',
+    panoraDelivery({ row: { ...noToken, meta: { connection_token: 'ctok_nested' } } }), err(422, 'unusable_data'));
+  add('nested connection_token beside the top-level one',
+    panoraDelivery({ row: { ...row, meta: { connection_token: 'ctok_nested', vertical: 'nested' } } }), ok);
+  add('a value spelled like a field name',
+    panoraDelivery({ row: { ...row, status: 'vertical', vertical: 'status', provider_slug: 'connection_token' } }), ok);
+  const d = panoraDelivery({ row });
+  const env = JSON.parse(d.body.toString());
+  const forged = JSON.stringify(connectionRow('forged-beside'));
+  const both = `{"id_event":${JSON.stringify(env.id_event)},"data":${JSON.stringify(env.data)},"d\\u0061ta":${JSON.stringify(forged)},"type":"connection.created"}`;
+  add('genuine data beside a forged escaped "d\\u0061ta"', { body: both, signature: d.signature }, err(400, 'malformed_request'));
+}
+
+// ---------------------------------------------------------------- forward
+// The Standard Webhooks message a forward sink sends for a captured case,
+// signed by the standardwebhooks package: the id from SHA-256 of
+// id_connection, the body from JSON.stringify, at fixed instants chosen
+// to cross calendar edges.
+const FORWARD_SECRET = `whsec_${crypto.createHash('sha256').update('forward-secret').digest('base64')}`;
+const INSTANTS = [0, 951782400, 951868799, 1709164800, 1795827997, 4107542399, 4107542400, 253402300799];
+const forwards = [];
+{
+  const wh = new Webhook(FORWARD_SECRET);
+  const captured = cases.map((c, i) => [c, i]).filter(([c]) => c.code === 'captured' && c.body.length < 200000);
+  captured.forEach(([c, i], k) => {
+    const t = INSTANTS[k % INSTANTS.length];
+    const timestamp = new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+    const body = JSON.stringify({ type: 'connection.created', timestamp, data: c.record });
+    const id = `msg_${crypto.createHash('sha256').update(c.record.id_connection).digest('hex').slice(0, 32)}`;
+    forwards.push({ case: i, t, id, body, signature: wh.sign(id, new Date(t * 1000), body) });
+  });
+}
+// base64 of random byte strings of every length up to 70, by Buffer
+const base64 = [];
+for (let n = 0; n <= 70; n++) {
+  const raw = crypto.createHash('sha512').update(`b64:${n}`).digest();
+  const bytes = Buffer.concat([raw, raw]).subarray(0, n);
+  base64.push({ raw: bytes, text: bytes.toString('base64') });
+}
+
 // ---------------------------------------------------------------- output
 const outDir = process.argv[2];
 if (!outDir) {
@@ -354,5 +404,15 @@ for (const c of cases) {
   h += `\t  { ${c.record ? FIELDS.map((f) => s(c.record[f])).join(', ') : '{ NULL, 0 }'} } },\n`;
 }
 h += '};\n#define PWT_NCASES (sizeof pwt_cases / sizeof pwt_cases[0])\n';
+h += `static const char pwt_forward_secret[] = ${cstr(FORWARD_SECRET)};\n`;
+h += 'typedef struct { size_t case_index; unsigned long long t; const char *id; pwt_str body; const char *signature; } pwt_forward;\n';
+h += 'static const pwt_forward pwt_forwards[] = {\n';
+for (const f of forwards) h += `\t{ ${f.case}, ${f.t}ULL, ${cstr(f.id)}, ${s(f.body)}, ${cstr(f.signature)} },\n`;
+h += '};\n#define PWT_NFORWARDS (sizeof pwt_forwards / sizeof pwt_forwards[0])\n';
+h += 'typedef struct { pwt_str raw; const char *text; } pwt_base64;\n';
+h += 'static const pwt_base64 pwt_base64s[] = {\n';
+for (const b of base64) h += `\t{ ${s(b.raw)}, ${cstr(b.text)} },\n`;
+h += '};\n#define PWT_NBASE64 (sizeof pwt_base64s / sizeof pwt_base64s[0])\n';
 fs.writeFileSync(path.join(outDir, 'cases.h'), h);
-console.log(`gen.mjs: ${cases.length} cases -> ${outDir}`);
+fs.writeFileSync(path.join(outDir, 'forward.json'), JSON.stringify({ secret: FORWARD_SECRET, forwards }, null, 1));
+console.log(`gen.mjs: ${cases.length} cases, ${forwards.length} forward messages -> ${outDir}`);

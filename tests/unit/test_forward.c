@@ -1,0 +1,367 @@
+/*
+ * test_forward.c -- what a sink needs from the core: the receipt, the
+ * Standard Webhooks message (id, body and signature against messages the
+ * npm `standardwebhooks` package signed, tests/vectors/gen.mjs), the
+ * forward secret, the target URL, and base64 against Node's Buffer.
+ *
+ *   build/tests/test_forward
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "panora_webhook.h"
+#include "cases.h"
+#include "strbuf.h"
+
+static pw_context ctx;
+static unsigned char scratch[PW_SCRATCH_FOR(PW_BODY_MAX)];
+static char outmem[1u << 20];
+
+static pw_span
+span(pwt_str s)
+{
+	pw_span v;
+
+	v.ptr = s.p;
+	v.len = s.n;
+	return v;
+}
+
+static pw_span
+lit(const char *s)
+{
+	pw_span v;
+
+	v.ptr = s;
+	v.len = strlen(s);
+	return v;
+}
+
+/* Handle case `i` of the generated vectors into `res`. */
+static void
+handle_case(size_t i, pw_result *res)
+{
+	const pwt_case *c = &pwt_cases[i];
+	pw_keyring kr;
+	pw_request req;
+
+	pw_context_init(&ctx, c->max_body, scratch, sizeof scratch);
+	pw_keyring_init(&kr);
+	if (c->secret.p != NULL) {
+		pw_keyring_add_list(&kr, c->secret.p, c->secret.n);
+	}
+	memset(&req, 0, sizeof req);
+	req.method = span(c->method);
+	req.signature = span(c->signature);
+	req.content_type = span(c->content_type);
+	req.body = span(c->body);
+	pw_handle(&ctx, &kr, &req, res);
+	pw_keyring_wipe(&kr);
+}
+
+static size_t
+find_case(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < PWT_NCASES; i++) {
+		if (strcmp(pwt_cases[i].name, name) == 0) {
+			return i;
+		}
+	}
+	fail_msg("no case named %s", name);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The receipt                                                          */
+/* ------------------------------------------------------------------ */
+
+static void
+test_receipt_captured(void **state)
+{
+	pw_result res;
+	strbuf out = { outmem, 0, sizeof outmem };
+	char want[256];
+	size_t n;
+
+	(void)state;
+	handle_case(find_case("typical connection.created"), &res);
+	assert_int_equal(res.status, PW_CAPTURED);
+	pw_write_receipt(&res, "new", strbuf_sink, &out);
+	n = (size_t)snprintf(want, sizeof want, "captured %.*s new\n",
+		(int)res.record.id_connection.len, res.record.id_connection.ptr);
+	assert_int_equal(out.len, n);
+	assert_memory_equal(out.buf, want, n);
+	for (n = 0; n + res.record.connection_token.len <= out.len; n++) {
+		assert_false(memcmp(out.buf + n, res.record.connection_token.ptr,
+			res.record.connection_token.len) == 0);
+	}
+}
+
+static void
+test_receipt_ignored_is_clipped_and_escaped(void **state)
+{
+	pw_result res;
+	strbuf out = { outmem, 0, sizeof outmem };
+	static const char type[] = "a b\\c\nd\x7f" "e";
+	char longtype[300];
+
+	(void)state;
+	memset(&res, 0, sizeof res);
+	res.status = PW_IGNORED;
+	res.type = lit(type);
+	pw_write_receipt(&res, NULL, strbuf_sink, &out);
+	assert_int_equal(out.len, strlen("ignored a\\x20b\\x5cc\\x0ad\\x7fe\n"));
+	assert_memory_equal(out.buf, "ignored a\\x20b\\x5cc\\x0ad\\x7fe\n", out.len);
+
+	/* 127 bytes then a two-byte character: cut before the character */
+	memset(longtype, 'a', 127);
+	memcpy(longtype + 127, "\xc3\xa9zzz", 5);
+	res.type.ptr = longtype;
+	res.type.len = 132;
+	out.len = 0;
+	pw_write_receipt(&res, NULL, strbuf_sink, &out);
+	assert_int_equal(out.len, 8 + 127 + 1);
+	assert_int_equal(out.buf[out.len - 2], 'a');
+}
+
+static void
+test_receipt_is_nothing_for_errors(void **state)
+{
+	pw_status st;
+	pw_result res;
+	strbuf out = { outmem, 0, sizeof outmem };
+
+	(void)state;
+	for (st = PW_ERR_METHOD_NOT_ALLOWED; st < PW_STATUS_COUNT; st++) {
+		memset(&res, 0, sizeof res);
+		res.status = st;
+		pw_write_receipt(&res, "new", strbuf_sink, &out);
+		assert_int_equal(out.len, 0);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The message, against standardwebhooks                                */
+/* ------------------------------------------------------------------ */
+
+static void
+test_forward_messages(void **state)
+{
+	pw_forward_key key;
+	size_t i;
+
+	(void)state;
+	assert_true(PWT_NFORWARDS >= 8);
+	assert_int_equal(pw_forward_key_init(&key, pwt_forward_secret,
+		strlen(pwt_forward_secret)), 1);
+	for (i = 0; i < PWT_NFORWARDS; i++) {
+		const pwt_forward *f = &pwt_forwards[i];
+		strbuf out = { outmem, 0, sizeof outmem };
+		char id[PW_FORWARD_ID_LEN], sig[PW_FORWARD_SIG_LEN];
+		pw_forward_signer s;
+		pw_result res;
+
+		handle_case(f->case_index, &res);
+		assert_int_equal(res.status, PW_CAPTURED);
+		pw_forward_id(id, &res.record);
+		if (memcmp(id, f->id, sizeof id) != 0) {
+			fail_msg("%s: webhook-id %.36s, want %s",
+				pwt_cases[f->case_index].name, id, f->id);
+		}
+		pw_forward_write_body(&res, f->t, strbuf_sink, &out);
+		if (out.len != f->body.n || memcmp(out.buf, f->body.p, out.len) != 0) {
+			fail_msg("%s at %llu: body\n got %.*s\nwant %s",
+				pwt_cases[f->case_index].name, f->t, (int)out.len, out.buf,
+				f->body.p);
+		}
+		pw_forward_sign_begin(&s, &key, id, sizeof id, f->t);
+		pw_forward_write_body(&res, f->t, pw_forward_sign_update, &s);
+		assert_int_equal(s.body_len, f->body.n);
+		pw_forward_sign_end(&s, sig);
+		if (memcmp(sig, f->signature, sizeof sig) != 0
+			|| strlen(f->signature) != sizeof sig)
+		{
+			fail_msg("%s: signature %.47s, want %s",
+				pwt_cases[f->case_index].name, sig, f->signature);
+		}
+	}
+	pw_wipe(&key, sizeof key);
+}
+
+static void
+test_forward_key(void **state)
+{
+	static const char *const bad[] = {
+		"",                                             /* empty          */
+		"whsec_",                                       /* no key         */
+		"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",             /* no prefix      */
+		"WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",       /* prefix case    */
+		"whsec_MfKQ9r8GKYqrTwjU",                       /* 12 bytes       */
+		"whsec_MfKQ9r8GKYqrTwjUPD8IL",                  /* 15 bytes       */
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS!",       /* not base64     */
+		"whsec_MfKQ9r8GKYqrTwjUPD8I LPZIo2LaLaSw",      /* a space        */
+		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw=",      /* bad padding    */
+		("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		"AAAAAAAAAAAAAAAAAAAAAAAAAAAA"),                /* 67 bytes       */
+	};
+	pw_forward_key k;
+	static const pw_forward_key zero;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (pw_forward_key_init(&k, bad[i], strlen(bad[i])) != 0) {
+			fail_msg("accepted %s", bad[i]);
+		}
+		assert_memory_equal(&k, &zero, sizeof k);
+	}
+	/* 24 bytes, as generated secrets are; 16 bytes; padding optional */
+	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 38), 1);
+	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILA==", 30), 1);
+	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILA", 28), 1);
+	pw_wipe(&k, sizeof k);
+}
+
+/* ------------------------------------------------------------------ */
+/* URL                                                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+test_url(void **state)
+{
+	static const struct {
+		const char *url;
+		int ok, https;
+		const char *authority, *path;
+	} t[] = {
+		{ "https://backend.example.com/hooks/panora?x=1", 1, 1,
+			"backend.example.com", "/hooks/panora?x=1" },
+		{ "HTTP://127.0.0.1:8081", 1, 0, "127.0.0.1:8081", "/" },
+		{ "http://[::1]:9000/a", 1, 0, "[::1]:9000", "/a" },
+		{ "https://h/", 1, 1, "h", "/" },
+		{ "ftp://h/", 0, 0, NULL, NULL },
+		{ "https:/h/", 0, 0, NULL, NULL },
+		{ "https:///path", 0, 0, NULL, NULL },
+		{ "https://user:pw@h/", 0, 0, NULL, NULL },
+		{ "https://h/a#frag", 0, 0, NULL, NULL },
+		{ "https://h?x=1", 0, 0, NULL, NULL },
+		{ "https://h/a b", 0, 0, NULL, NULL },
+		{ "https://h/\x01", 0, 0, NULL, NULL },
+		{ "https://h/\xc3\xa9", 0, 0, NULL, NULL },
+		{ "//h/", 0, 0, NULL, NULL },
+		{ "", 0, 0, NULL, NULL },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		pw_url u;
+		int ok = pw_url_parse(&u, t[i].url, strlen(t[i].url));
+
+		if (ok != t[i].ok) {
+			fail_msg("%s: got %d, want %d", t[i].url, ok, t[i].ok);
+		}
+		if (!ok) {
+			continue;
+		}
+		assert_int_equal(u.https, t[i].https);
+		assert_int_equal(u.authority.len, strlen(t[i].authority));
+		assert_memory_equal(u.authority.ptr, t[i].authority, u.authority.len);
+		assert_int_equal(u.path.len, strlen(t[i].path));
+		assert_memory_equal(u.path.ptr, t[i].path, u.path.len);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* base64 and decimal                                                   */
+/* ------------------------------------------------------------------ */
+
+static void
+test_base64_against_buffer(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < PWT_NBASE64; i++) {
+		const pwt_base64 *b = &pwt_base64s[i];
+		char text[128];
+		unsigned char raw[128];
+		size_t n = pw_base64_encode(text, (const unsigned char *)b->raw.p, b->raw.n);
+		long m;
+
+		assert_int_equal(n, strlen(b->text));
+		assert_memory_equal(text, b->text, n);
+		m = pw_base64_decode(raw, sizeof raw, b->text, n);
+		assert_int_equal(m, (long)b->raw.n);
+		if (m > 0) {
+			assert_memory_equal(raw, b->raw.p, b->raw.n);
+		}
+		/* without padding, as Standard Webhooks secrets may come */
+		while (n > 0 && b->text[n - 1] == '=') {
+			n--;
+		}
+		assert_int_equal(pw_base64_decode(raw, sizeof raw, b->text, n), (long)b->raw.n);
+		/* one byte short of room */
+		if (b->raw.n > 0) {
+			assert_int_equal(pw_base64_decode(raw, b->raw.n - 1, b->text, n), -1);
+		}
+	}
+}
+
+static void
+test_base64_refusals(void **state)
+{
+	static const char *const bad[] = {
+		"A", "AAAAA", "A===", "AA=A", "=AAA", "AA==AA==", "AA-_", "AA\nA", "AAA\x80",
+		"AA=", "AAAA=",
+	};
+	unsigned char raw[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (pw_base64_decode(raw, sizeof raw, bad[i], strlen(bad[i])) != -1) {
+			fail_msg("accepted \"%s\"", bad[i]);
+		}
+	}
+	assert_int_equal(pw_base64_decode(raw, sizeof raw, "", 0), 0);
+}
+
+static void
+test_decimal(void **state)
+{
+	char d[20];
+
+	(void)state;
+	assert_int_equal(pw_u64_dec(d, 0), 1);
+	assert_memory_equal(d, "0", 1);
+	assert_int_equal(pw_u64_dec(d, 1795827997u), 10);
+	assert_memory_equal(d, "1795827997", 10);
+	assert_int_equal(pw_u64_dec(d, UINT64_MAX), 20);
+	assert_memory_equal(d, "18446744073709551615", 20);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_receipt_captured),
+		cmocka_unit_test(test_receipt_ignored_is_clipped_and_escaped),
+		cmocka_unit_test(test_receipt_is_nothing_for_errors),
+		cmocka_unit_test(test_forward_messages),
+		cmocka_unit_test(test_forward_key),
+		cmocka_unit_test(test_url),
+		cmocka_unit_test(test_base64_against_buffer),
+		cmocka_unit_test(test_base64_refusals),
+		cmocka_unit_test(test_decimal),
+	};
+
+	return cmocka_run_group_tests_name("forward", tests, NULL, NULL);
+}
