@@ -3,7 +3,7 @@
 #   make            build build/panora-webhook.wasm (WAGI/CGI command module)
 #   make run        build, start the reference host on 127.0.0.1:8080 (SQLite in
 #                   build/) and print a curl command with a freshly signed delivery
-#   make run-wagi   sign a sample delivery, invoke the WAGI module once
+#   make run-wagi   sign a sample delivery, run the WAGI module as a command
 #   make test       native unit tests (ASan+UBSan) and WebAssembly end-to-end tests
 #   make bench      speed and size beside a Node receiver; writes build/bench.json
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -183,7 +183,7 @@ $(BUILD)/wasm-oz/br_%.o: $(BUILD)/wasm/br_%.o
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(BUILD)/wasm-oz/fn_http.o: function/http.c $(HEADERS) | deps
+$(BUILD)/wasm-oz/fn_%.o: function/%.c $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
 
@@ -191,7 +191,13 @@ $(BUILD)/wasm-oz/fn_http_spin.o: function/http.c $(HEADERS) | deps
 	@mkdir -p $(@D)
 	$(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) -DPW_SPIN $(INC) -c $< -o $@
 
-$(BUILD)/obj/%.core.wasm: $(WASM_LIB_OZ) $(BUILD)/wasm-oz/fn_%.o
+# What each flavour links besides the core: its glue and its sinks.
+HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o)
+SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o)
+
+$(BUILD)/obj/http.core.wasm: $(WASM_LIB_OZ) $(HTTP_FN)
+$(BUILD)/obj/http_spin.core.wasm: $(WASM_LIB_OZ) $(SPIN_FN)
+$(BUILD)/obj/http.core.wasm $(BUILD)/obj/http_spin.core.wasm:
 	@mkdir -p $(@D)
 	$(WASM_CC) $(OZ_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@.tmp
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $@.tmp -o $@

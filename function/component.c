@@ -23,9 +23,8 @@
 #include <string.h>
 
 #include "panora_webhook.h"
-#include "cabi.h"
+#include "kit.h"
 
-#define EXPORT(name) __attribute__((export_name(name)))
 #define HANDLE_NAME "panora:webhook/handler@0.1.0#handle"
 
 /* Room for a body of twice the limit (so an oversized one still gets a
@@ -38,30 +37,25 @@
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-	const char *ptr;
-	size_t len;
-} cabi_string;                            /* string, list<u8>: 8 bytes */
-
-typedef struct {
-	cabi_string name, value;
+	cabi_str name, value;
 } cabi_header;                            /* tuple<string, string>     */
 
 typedef struct {
 	uint8_t is_some;
-	cabi_string value;
+	cabi_str value;
 } cabi_option_string;                     /* option<string>: 12 bytes  */
 
 typedef struct {
-	cabi_string id_event;
-	cabi_string id_connection;
-	cabi_string connection_token;
-	cabi_string id_linked_user;
-	cabi_string id_project;
-	cabi_string provider_slug;
-	cabi_string vertical;
-	cabi_string status;
+	cabi_str id_event;
+	cabi_str id_connection;
+	cabi_str connection_token;
+	cabi_str id_linked_user;
+	cabi_str id_project;
+	cabi_str provider_slug;
+	cabi_str vertical;
+	cabi_str status;
 	cabi_option_string account_url;
-	cabi_string created_at;
+	cabi_str created_at;
 	cabi_option_string expiration_timestamp;
 } cabi_token_record;                      /* 96 bytes                  */
 
@@ -72,18 +66,18 @@ struct ret {                              /* result<outcome, failure>  */
 			uint8_t tag;                  /* 0 captured, 1 ignored     */
 			union {
 				cabi_token_record captured;
-				cabi_string ignored;
+				cabi_str ignored;
 			} u;
 		} ok;
 		struct {                          /* record failure            */
 			uint8_t code;                 /* enum error-code           */
 			uint16_t http_status;
-			cabi_string message;
+			cabi_str message;
 		} err;
 	} u;
 };
 
-_Static_assert(sizeof(cabi_string) == 8, "string is two i32");
+_Static_assert(sizeof(cabi_str) == 8, "string is two i32");
 _Static_assert(sizeof(cabi_option_string) == 12, "option<string> layout");
 _Static_assert(sizeof(cabi_token_record) == 96, "token-record layout");
 _Static_assert(offsetof(cabi_token_record, created_at) == 76, "created-at offset");
@@ -126,10 +120,10 @@ cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
 /* The export                                                           */
 /* ------------------------------------------------------------------ */
 
-static cabi_string
+static cabi_str
 str(pw_span s)
 {
-	cabi_string c;
+	cabi_str c;
 
 	c.ptr = s.ptr ? s.ptr : "";
 	c.len = s.ptr ? s.len : 0;
@@ -151,13 +145,13 @@ EXPORT(HANDLE_NAME)
 struct ret *handle(const char *method, size_t method_len,
 	const cabi_header *headers, size_t nheaders,
 	const char *body, size_t body_len,
-	const cabi_string *secrets, size_t nsecrets);
+	const cabi_str *secrets, size_t nsecrets);
 
 struct ret *
 handle(const char *method, size_t method_len,
 	const cabi_header *headers, size_t nheaders,
 	const char *body, size_t body_len,
-	const cabi_string *secrets, size_t nsecrets)
+	const cabi_str *secrets, size_t nsecrets)
 {
 	pw_request req;
 	unsigned seen = 0;

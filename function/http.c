@@ -2,20 +2,29 @@
  * http.c -- wasi:http/incoming-handler@0.2.0 over the same core, in
  * hand-written canonical-ABI glue (wit/http/proxy.wit, wit/http/spin.wit).
  *
- *   default   build/panora-webhook-http.wasm: secrets from the environment
- *             variable PANORA_WEBHOOK_SECRET (wasi:cli/environment)
- *   PW_SPIN   build/panora-webhook-spin.wasm: secrets from the Spin variable
- *             panora_webhook_secret (wasi:config/store), captured records
- *             kept in the key-value store "default" (wasi:keyvalue/store)
+ *   default   build/panora-webhook-http.wasm: configuration from the
+ *             environment (wasi:cli/environment); a captured record is
+ *             forwarded to PANORA_WEBHOOK_FORWARD_URL (forward.c)
+ *   PW_SPIN   build/panora-webhook-spin.wasm: configuration from Spin
+ *             variables (wasi:config/store); a captured record is kept in
+ *             the key-value store "default" (store.c) and, when
+ *             panora_webhook_forward_url is set, forwarded too
  *
- * Same statuses and JSON bodies as the WAGI module. The body is read in
- * chunks and refused with 413 as soon as it passes the limit (nothing more
- * is read); the response is written in chunks of at most 4096 bytes.
+ * The sender (Panora) gets a receipt on success, one plain-text line that
+ * never holds the token (pw_write_receipt), and the JSON error body
+ * otherwise. A capture is acknowledged only once a sink has it: with no
+ * sink, 500 no_sink; a sink that fails, 503 (Panora sends it again). One
+ * JSON log line per request goes to stderr, as from the WAGI module.
+ *
+ * The body is read in chunks and refused with 413 as soon as it passes the
+ * limit (nothing more is read); the response is written in chunks of at
+ * most 4096 bytes.
  *
  * Memory: every list or string the host hands over (environment, headers,
  * body chunks, store values) lands in a bump arena over static memory,
- * reset at the start of each request. The body's chunks are compacted in
- * place as they arrive. No malloc, no memory.grow.
+ * reset at the start of each request and wiped at its end (it held the
+ * secrets and the token). The body's chunks are compacted in place as they
+ * arrive. No malloc, no memory.grow.
  *
  * Only functions that wasi:http 0.2.0 already had are imported, under their
  * @0.2.0 names, so Spin 3.0+ and wasmtime both link the component.
@@ -24,16 +33,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "panora_webhook.h"
-#include "bufsink.h"
-#include "cabi.h"
-
-#define IMPORT(module, name) \
-	__attribute__((import_module(module), import_name(name)))
-#define EXPORT(name) __attribute__((export_name(name)))
-
-#define HTTP  "wasi:http/types@0.2.0"
-#define IO    "wasi:io/streams@0.2.0"
+#include "http.h"
 
 /* ------------------------------------------------------------------ */
 /* Imports (core signatures as the canonical ABI lowers them)           */
@@ -47,8 +47,6 @@ IMPORT(HTTP, "[method]incoming-request.consume")
 void req_consume(int32_t req, void *ret);
 IMPORT(HTTP, "[method]fields.entries")
 void fields_entries(int32_t fields, void *ret);
-IMPORT(HTTP, "[static]fields.from-list")
-void fields_from_list(const void *entries, size_t n, void *ret);
 IMPORT(HTTP, "[method]incoming-body.stream")
 void body_stream(int32_t body, void *ret);
 IMPORT(HTTP, "[constructor]outgoing-response")
@@ -57,10 +55,6 @@ IMPORT(HTTP, "[method]outgoing-response.set-status-code")
 int32_t response_set_status(int32_t resp, int32_t status);
 IMPORT(HTTP, "[method]outgoing-response.body")
 void response_body(int32_t resp, void *ret);
-IMPORT(HTTP, "[method]outgoing-body.write")
-void outbody_write(int32_t body, void *ret);
-IMPORT(HTTP, "[static]outgoing-body.finish")
-void outbody_finish(int32_t body, int32_t has_trailers, int32_t trailers, void *ret);
 IMPORT(HTTP, "[static]response-outparam.set")
 void outparam_set(int32_t param, int32_t is_err, int32_t a, int32_t b,
 	int64_t c, int32_t d, int32_t e, int32_t f, int32_t g);
@@ -76,24 +70,12 @@ IMPORT(IO, "[method]output-stream.blocking-write-and-flush")
 void stream_write(int32_t s, const void *p, size_t n, void *ret);
 IMPORT(IO, "[resource-drop]input-stream")
 void drop_input_stream(int32_t h);
-IMPORT(IO, "[resource-drop]output-stream")
-void drop_output_stream(int32_t h);
+IMPORT("wasi:cli/stderr@0.2.0", "get-stderr")
+int32_t get_stderr(void);
 
 #ifdef PW_SPIN
-#define CONFIG "wasi:config/store@0.2.0-draft-2024-09-27"
-#define KV     "wasi:keyvalue/store@0.2.0-draft2"
-IMPORT(CONFIG, "get")
+IMPORT("wasi:config/store@0.2.0-draft-2024-09-27", "get")
 void config_get(const char *key, size_t len, void *ret);
-IMPORT(KV, "open")
-void kv_open(const char *id, size_t len, void *ret);
-IMPORT(KV, "[method]bucket.get")
-void kv_get(int32_t b, const char *key, size_t len, void *ret);
-IMPORT(KV, "[method]bucket.set")
-void kv_set(int32_t b, const char *key, size_t klen, const void *v, size_t vlen, void *ret);
-IMPORT(KV, "[method]bucket.exists")
-void kv_exists(int32_t b, const char *key, size_t len, void *ret);
-IMPORT(KV, "[resource-drop]bucket")
-void drop_bucket(int32_t h);
 #else
 IMPORT("wasi:cli/environment@0.2.0", "get-environment")
 void get_environment(void *ret);
@@ -121,23 +103,20 @@ cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
 		new_size);
 }
 
-/* ------------------------------------------------------------------ */
-/* Canonical ABI shapes                                                 */
-/* ------------------------------------------------------------------ */
+/* see http.h */
+char *
+http_rest(size_t *cap)
+{
+	*cap = ARENA_SIZE - arena_used;
+	return (char *)arena + arena_used;
+}
 
-typedef struct {
-	const char *ptr;
-	size_t len;
-} cabi_str;
-
-typedef struct {
-	cabi_str name, value;                 /* tuple<string, list<u8>> */
-} cabi_entry;
-
-typedef struct {                          /* result<own<T>, _>         */
-	uint8_t is_err;
-	int32_t handle;
-} cabi_handle_result;
+/* see http.h */
+void
+http_take(size_t n)
+{
+	arena_used += n;
+}
 
 typedef struct {                          /* result<list<u8>, stream-error> */
 	uint8_t is_err;
@@ -146,21 +125,6 @@ typedef struct {                          /* result<list<u8>, stream-error> */
 		struct { uint8_t tag; int32_t error; } err;   /* 1 = closed */
 	} u;
 } cabi_read_result;
-
-/* result<T, E> for the small T and E the Spin imports return: the payload
-   starts at offset 4, the alignment of its widest case. */
-typedef struct {
-	uint8_t is_err;
-	union {
-		struct { uint8_t is_some; cabi_str s; } opt;  /* option<string|list> */
-		uint8_t flag;                                 /* bool              */
-		int32_t handle;                               /* own<T>            */
-		struct { uint8_t tag; cabi_str s; } err;      /* error variants    */
-	} u;
-} cabi_result;
-
-_Static_assert(offsetof(cabi_result, u) == 4, "result payload at 4");
-_Static_assert(offsetof(cabi_result, u.opt.s) == 8, "option payload at 8");
 
 static pw_span
 span_of(const char *p, size_t n)
@@ -192,20 +156,24 @@ read_method(int32_t req)
 	return span_of(m.other.ptr, m.other.len);
 }
 
-enum { BODY_OK, BODY_TOO_LARGE, BODY_ERROR };
+typedef enum {
+	BODY_OK = 0,
+	BODY_TOO_LARGE = -1,    /* more than the limit: reading stopped      */
+	BODY_ERROR = -2         /* the host could not give the body          */
+} body_result;
 
 /*
  * Read the whole body into the arena, compacting the chunks as they come.
  * Stops at once when it passes `limit`.
  */
-static int
+static body_result
 read_body(int32_t req, size_t limit, pw_span *body)
 {
 	cabi_handle_result r;
 	int32_t inbody, stream;
 	unsigned char *start;
 	size_t len = 0;
-	int rc = BODY_OK;
+	body_result rc = BODY_OK;
 
 	req_consume(req, &r);
 	if (r.is_err) {
@@ -245,261 +213,192 @@ read_body(int32_t req, size_t limit, pw_span *body)
 }
 
 /* ------------------------------------------------------------------ */
-/* Response                                                             */
+/* Response and log                                                     */
 /* ------------------------------------------------------------------ */
 
-/* Write buf[0..len) to the output stream (len <= 4096: one call). */
-static void
-send_stream(bufsink *b)
+int http_stream_failed;
+
+/* see http.h */
+void
+http_send_stream(bufsink *b)
 {
 	struct { uint8_t is_err; uint8_t tag; int32_t err; } r;
 
 	stream_write(b->target, b->buf, b->len, &r);
+	http_stream_failed |= r.is_err;
 }
 
 /*
- * Send the response: the JSON body of `res`, with `extra` (Spin:
- * ,"persisted":"new") spliced in before its closing brace; or, when `res`
- * is NULL, the fixed JSON text `extra`.
+ * Send the response for `res`: a 2xx gets the plain-text receipt, with
+ * `kept` naming what its sinks did; anything else, the JSON error body.
  */
 static void
-respond(int32_t outparam, unsigned http, const pw_result *res, const char *extra)
+respond(int32_t outparam, const pw_result *res, const char *kept)
 {
-	static const char ct_name[] = "content-type", ct[] = "application/json";
-	static const char cc_name[] = "cache-control", cc[] = "no-store";
-	static const char allow_name[] = "allow", allow[] = "POST";
+	static const char json[] = "application/json";
+	static const char text[] = "text/plain; charset=utf-8";
 	static char mem[4096];              /* the most one write may carry */
-	bufsink o = { send_stream, 0, 0, sizeof mem, mem };
+	bufsink o = { http_send_stream, 0, 0, sizeof mem, mem };
+	int ok = pw_status_ok(res->status);
 	cabi_entry e[3];
 	cabi_handle_result r;
-	int32_t headers, resp, outbody;
+	int32_t resp, outbody;
 	size_t ne = 2;
-	struct { uint8_t is_err; uint8_t pad[7]; uint64_t payload[8]; } fin;
+	http_finish_result fin;
 
-	e[0].name = (cabi_str){ ct_name, sizeof ct_name - 1 };
-	e[0].value = (cabi_str){ ct, sizeof ct - 1 };
-	e[1].name = (cabi_str){ cc_name, sizeof cc_name - 1 };
-	e[1].value = (cabi_str){ cc, sizeof cc - 1 };
-	if (http == 405) {
-		e[2].name = (cabi_str){ allow_name, sizeof allow_name - 1 };
-		e[2].value = (cabi_str){ allow, sizeof allow - 1 };
+	e[0].name = (cabi_str){ "content-type", 12 };
+	e[0].value = ok ? (cabi_str){ text, sizeof text - 1 }
+		: (cabi_str){ json, sizeof json - 1 };
+	e[1].name = (cabi_str){ "cache-control", 13 };
+	e[1].value = (cabi_str){ "no-store", 8 };
+	if (res->status == PW_ERR_METHOD_NOT_ALLOWED) {
+		e[2].name = (cabi_str){ "allow", 5 };
+		e[2].value = (cabi_str){ "POST", 4 };
 		ne = 3;
 	}
-	fields_from_list(e, ne, &r);
+	http_fields_from_list(e, ne, &r);
 	if (r.is_err) {
 		__builtin_trap();
 	}
-	headers = r.handle;
-	resp = response_new(headers);             /* takes the headers */
-	response_set_status(resp, (int32_t)http);
+	resp = response_new(r.handle);            /* takes the headers */
+	response_set_status(resp, (int32_t)pw_status_http(res->status));
 	response_body(resp, &r);
 	if (r.is_err) {
 		__builtin_trap();
 	}
 	outbody = r.handle;
 	outparam_set(outparam, 0, resp, 0, 0, 0, 0, 0, 0);
-	outbody_write(outbody, &r);
+	http_outbody_write(outbody, &r);
 	if (r.is_err) {
 		__builtin_trap();
 	}
 	o.target = r.handle;
-	if (res == NULL) {
-		bufsink_puts(&o, extra);
+	if (ok) {
+		pw_write_receipt(res, kept, bufsink_write, &o);
 	} else {
 		pw_write_response(res, bufsink_write, &o);
-		if (extra != NULL && o.len > 0) {     /* buf ends with its '}' */
-			o.len--;
-			bufsink_puts(&o, extra);
-			bufsink_puts(&o, "}");
-		}
+		bufsink_puts(&o, "\n");
 	}
-	bufsink_puts(&o, "\n");
 	bufsink_flush(&o);
-	drop_output_stream(o.target);
-	outbody_finish(outbody, 0, 0, &fin);
+	http_drop_output_stream(o.target);
+	http_outbody_finish(outbody, 0, 0, &fin);
 }
 
-/* ------------------------------------------------------------------ */
-/* Secrets, and (Spin) the store                                        */
-/* ------------------------------------------------------------------ */
-
-#ifdef PW_SPIN
+/* One JSON line on stderr, as the WAGI module writes it. */
 static void
-load_secrets(void)
+log_line(const pw_result *res)
 {
-	cabi_result r;
+	static char mem[4096];
+	bufsink o = { http_send_stream, 0, 0, sizeof mem, mem };
 
-	config_get("panora_webhook_secret", 21, &r);
-	if (!r.is_err && r.u.opt.is_some) {
-		pw_keyring_add_list(&kr, r.u.opt.s.ptr, r.u.opt.s.len);
-		pw_wipe((void *)(uintptr_t)r.u.opt.s.ptr, r.u.opt.s.len);
-	}
+	o.target = get_stderr();
+	pw_write_log(res, bufsink_write, &o);
+	bufsink_flush(&o);
+	http_drop_output_stream(o.target);
 }
 
-static size_t
-key_of(char *dst, const char *prefix, pw_span id)
-{
-	size_t n = strlen(prefix);
-
-	memcpy(dst, prefix, n);
-	memcpy(dst + n, id.ptr, id.len);
-	return n + id.len;
-}
+/* ------------------------------------------------------------------ */
+/* Configuration                                                        */
+/* ------------------------------------------------------------------ */
 
 typedef struct {
-	char *buf;
-	size_t len, cap;
-} membuf;
+	pw_span secret;          /* the endpoint secret list              */
+	pw_span max_body;        /* lowers the body limit                 */
+	forward_config forward;
+} config;
 
-static void
-mem_sink(void *arg, const char *p, size_t n)
+#ifdef PW_SPIN
+/* The Spin variable `name`, or a NULL span when unset or unreadable. */
+static pw_span
+variable(const char *name)
 {
-	membuf *m = (membuf *)arg;
+	cabi_result r;
+	pw_span v = { NULL, 0 };
 
-	if (m->len + n <= m->cap) {
-		memcpy(m->buf + m->len, p, n);
+	config_get(name, strlen(name), &r);
+	if (!r.is_err && r.u.opt.is_some && r.u.opt.s.len > 0) {
+		v = span_of(r.u.opt.s.ptr, r.u.opt.s.len);
 	}
-	m->len += n;
+	return v;
 }
 
-/*
- * Keep a captured record: "connection/<id_connection>" holds the record
- * as JSON, written once (a retry or replay finds it and changes nothing);
- * "linked-user/<id_linked_user>" holds the JSON array of that user's
- * id_connections. Returns 1 if new, 0 if known, -1 if the store failed.
- */
-static int
-persist(const pw_result *res)
+static void
+load_config(config *c)
 {
-	const pw_record *rec = &res->record;
-	cabi_result r, ex, got;
-	char *key = (char *)arena + arena_used;
-	char *key2;
-	membuf json;
-	size_t klen, k2len, room;
-	int32_t bucket;
-	int rc = -1;
-
-	if (rec->id_connection.len > 200 || rec->id_linked_user.len > 200) {
-		return -1;                  /* over the store's 256-byte keys */
-	}
-	key2 = key + 256;
-	json.buf = key + 512;
-	room = ARENA_SIZE - arena_used;
-	if (room < 1024) {
-		return -1;
-	}
-	json.cap = room - 512;
-	json.len = 0;
-
-	kv_open("default", 7, &r);
-	if (r.is_err) {
-		return -1;
-	}
-	bucket = r.u.handle;
-	klen = key_of(key, "connection/", rec->id_connection);
-	kv_exists(bucket, key, klen, &ex);
-	if (ex.is_err) {
-		goto done;
-	}
-	if (ex.u.flag) {
-		rc = 0;
-		goto done;
-	}
-	pw_write_response(res, mem_sink, &json);
-	if (json.len > json.cap) {
-		goto done;
-	}
-	/* the user index first: a record is only ever reported as kept once
-	   both are written */
-	k2len = key_of(key2, "linked-user/", rec->id_linked_user);
-	arena_used += 512 + json.len;
-	kv_get(bucket, key2, k2len, &got);
-	{
-		membuf list;
-
-		list.buf = (char *)arena + arena_used;
-		list.cap = ARENA_SIZE - arena_used;
-		list.len = 0;
-		if (got.is_err) {
-			goto done;
-		}
-		if (got.u.opt.is_some && got.u.opt.s.len >= 2) {   /* ["a","b"] */
-			mem_sink(&list, got.u.opt.s.ptr, got.u.opt.s.len - 1);
-			mem_sink(&list, ",", 1);
-		} else {
-			mem_sink(&list, "[", 1);
-		}
-		pw_json_write_string(mem_sink, &list, rec->id_connection.ptr,
-			rec->id_connection.len);
-		mem_sink(&list, "]", 1);
-		if (list.len > list.cap) {
-			goto done;
-		}
-		{
-			cabi_result w;
-
-			kv_set(bucket, key2, k2len, list.buf, list.len, &w);
-			if (w.is_err) {
-				goto done;
-			}
-			kv_set(bucket, key, klen, json.buf, json.len, &w);
-			if (w.is_err) {
-				goto done;
-			}
-		}
-	}
-	rc = 1;
-done:
-	drop_bucket(bucket);
-	return rc;
+	c->secret = variable("panora_webhook_secret");
+	c->forward.url = variable("panora_webhook_forward_url");
+	c->forward.secret = variable("panora_webhook_forward_secret");
+	c->forward.timeout_ms = variable("panora_webhook_forward_timeout_ms");
 }
 #else
 static void
-load_secrets(void)
+load_config(config *c)
 {
+	static const struct { const char *name; size_t off; } vars[] = {
+		{ "PANORA_WEBHOOK_SECRET", offsetof(config, secret) },
+		{ "PANORA_WEBHOOK_MAX_BODY", offsetof(config, max_body) },
+		{ "PANORA_WEBHOOK_FORWARD_URL", offsetof(config, forward.url) },
+		{ "PANORA_WEBHOOK_FORWARD_SECRET", offsetof(config, forward.secret) },
+		{ "PANORA_WEBHOOK_FORWARD_TIMEOUT_MS", offsetof(config, forward.timeout_ms) },
+	};
 	struct { cabi_str *ptr; size_t len; } env;
-	size_t i;
+	size_t i, j;
 
 	get_environment(&env);
-	for (i = 0; i < env.len; i += 1) {
-		cabi_str *kv = env.ptr + 2 * i;
+	for (i = 0; i < env.len; i++) {
+		const cabi_str *name = &env.ptr[2 * i], *value = name + 1;
 
-		if (kv[0].len == 21 && memcmp(kv[0].ptr, "PANORA_WEBHOOK_SECRET", 21) == 0) {
-			pw_keyring_add_list(&kr, kv[1].ptr, kv[1].len);
-		}
-		if (kv[0].len == 23 && memcmp(kv[0].ptr, "PANORA_WEBHOOK_MAX_BODY", 23) == 0) {
-			size_t j, v = 0;
-
-			for (j = 0; j < kv[1].len && kv[1].len <= 12; j++) {
-				unsigned d = (unsigned char)kv[1].ptr[j] - '0';
-
-				if (d > 9) {
-					v = 0;
-					break;
-				}
-				v = v * 10 + d;
+		for (j = 0; j < sizeof vars / sizeof vars[0]; j++) {
+			if (name->len == strlen(vars[j].name)
+				&& memcmp(name->ptr, vars[j].name, name->len) == 0)
+			{
+				*(pw_span *)(void *)((char *)c + vars[j].off) =
+					span_of(value->ptr, value->len);
 			}
-			pw_context_init(&ctx, v, NULL, 0);
 		}
-		pw_wipe((void *)(uintptr_t)kv[1].ptr, kv[1].len);
 	}
-	/* the environment list itself stays in the arena until the next
-	   request resets it; its values were wiped above */
 }
 #endif
 
 /* ------------------------------------------------------------------ */
-/* The export                                                           */
+/* Sinks                                                                */
 /* ------------------------------------------------------------------ */
 
-static void
-refuse(pw_result *res, pw_status st, const char *message)
+/*
+ * Hand the captured record in `res` to every configured sink. Returns the
+ * receipt's last word(s), or NULL when `res` has become a refusal.
+ */
+static const char *
+keep(pw_result *res, const config *c)
 {
-	memset(res, 0, sizeof *res);
-	res->status = st;
-	res->message = message;
+	sink_result fwd;
+#ifdef PW_SPIN
+	sink_result st = store_record(res);
+
+	if (st == SINK_FAILED) {
+		return NULL;
+	}
+	fwd = forward_record(res, &c->forward);
+	if (fwd == SINK_FAILED) {
+		return NULL;
+	}
+	if (fwd == SINK_KEPT) {
+		return st == SINK_KEPT ? "new forwarded" : "known forwarded";
+	}
+	return st == SINK_KEPT ? "new" : "known";
+#else
+	fwd = forward_record(res, &c->forward);
+	if (fwd == SINK_NONE) {
+		kit_unkept(res, PW_ERR_NO_SINK, "no sink is configured for captured "
+			"records (PANORA_WEBHOOK_FORWARD_URL), so it is not acknowledged");
+	}
+	return fwd == SINK_KEPT ? "forwarded" : NULL;
+#endif
 }
+
+/* ------------------------------------------------------------------ */
+/* The export                                                           */
+/* ------------------------------------------------------------------ */
 
 EXPORT("wasi:http/incoming-handler@0.2.0#handle")
 void handle(int32_t request, int32_t outparam);
@@ -508,19 +407,29 @@ void
 handle(int32_t request, int32_t outparam)
 {
 	static pw_result res;
+	static config cfg;
 	pw_request req;
-	size_t i;
+	size_t i, limit = 0;
 	unsigned seen = 0;
 	struct { cabi_entry *ptr; size_t len; } entries;
 	int32_t headers;
-	const char *extra = NULL;
-	int rc;
+	const char *kept = NULL;
+	body_result rc;
 
 	arena_used = 0;
 	memset(&req, 0, sizeof req);
-	pw_context_init(&ctx, 0, NULL, 0);
+	memset(&cfg, 0, sizeof cfg);
+	load_config(&cfg);
+	if (cfg.max_body.ptr != NULL
+		&& kit_parse_size(cfg.max_body.ptr, cfg.max_body.len, &limit) != KIT_SIZE_OK)
+	{
+		limit = 0;                        /* not a number: the default */
+	}
+	pw_context_init(&ctx, limit, NULL, 0);
 	pw_keyring_init(&kr);
-	load_secrets();
+	if (cfg.secret.ptr != NULL) {
+		pw_keyring_add_list(&kr, cfg.secret.ptr, cfg.secret.len);
+	}
 
 	req.method = read_method(request);
 	headers = req_headers(request);
@@ -534,13 +443,10 @@ handle(int32_t request, int32_t outparam)
 
 	if (req.method.len == 4 && memcmp(req.method.ptr, "POST", 4) == 0) {
 		rc = read_body(request, ctx.body_max, &req.body);
-		if (rc == BODY_TOO_LARGE) {
-			refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE,
-				"body is larger than the configured limit");
-			goto send;
-		}
 		if (rc != BODY_OK) {
-			refuse(&res, PW_ERR_MALFORMED_REQUEST, "the body could not be read");
+			kit_refuse(&res, rc == BODY_TOO_LARGE ? PW_ERR_PAYLOAD_TOO_LARGE
+				: PW_ERR_MALFORMED_REQUEST, rc == BODY_TOO_LARGE ? NULL
+				: "the body could not be read");
 			goto send;
 		}
 		ctx.scratch = arena + arena_used;
@@ -551,27 +457,18 @@ handle(int32_t request, int32_t outparam)
 		arena_used += ctx.scratch_cap;
 	}
 	pw_handle(&ctx, &kr, &req, &res);
-
-#ifdef PW_SPIN
+	pw_keyring_wipe(&kr);
 	if (res.status == PW_CAPTURED) {
-		int kept = persist(&res);
-
-		if (kept < 0) {
-			/* not kept, so not captured: a 500 makes Panora retry */
-			pw_keyring_wipe(&kr);
-			drop_fields(headers);
-			respond(outparam, 500, NULL, "{\"outcome\":\"rejected\","
-				"\"error\":\"storage_failed\",\"message\":"
-				"\"the record could not be stored; Panora will retry\"}");
-			drop_incoming_request(request);
-			return;
-		}
-		extra = kept ? ",\"persisted\":\"new\"" : ",\"persisted\":\"known\"";
+		kept = keep(&res, &cfg);
 	}
-#endif
 send:
 	pw_keyring_wipe(&kr);
 	drop_fields(headers);
-	respond(outparam, pw_status_http(res.status), &res, extra);
+	respond(outparam, &res, kept);
 	drop_incoming_request(request);
+	log_line(&res);
+	/* the arena held the secrets, the body and the token */
+	pw_wipe(arena, arena_used);
+	memset(&res, 0, sizeof res);
+	memset(&cfg, 0, sizeof cfg);
 }

@@ -8,9 +8,17 @@
  *      PANORA_WEBHOOK_MAX_BODY (optional, lowers the body limit).
  *      No REQUEST_METHOD means a direct invocation (wasmtime run ... <
  *      body): the request is taken as a POST.
- * Out: a CGI response on stdout (Status, Content-Type, blank line, JSON)
+ * Out: a CGI response on stdout (Status, Content-Type, blank line, body)
  *      and one JSON log line on stderr. Exit status 0 once a response is
  *      written, as WAGI hosts require.
+ *
+ * Where the record goes. Invoked directly, the caller is the sink: a
+ * capture is answered with the record as JSON. Under a WAGI host
+ * (REQUEST_METHOD set) the answer only goes back to the sender, and Panora
+ * keeps whatever a 2xx carries, so nothing on the user's side would keep
+ * the token: a capture is refused with 500 no_sink (Panora sends it again
+ * once), an ignored event gets the plain-text receipt, and errors keep
+ * their JSON bodies.
  *
  * Only raw WASI calls are used: no getenv (wasi-libc's environ set-up
  * allocates), no stdio, no malloc: the module links no allocator.
@@ -28,6 +36,7 @@
 
 #include "panora_webhook.h"
 #include "bufsink.h"
+#include "kit.h"
 
 #define ENV_STATIC   (32u * 1024u)   /* environment bytes held statically  */
 #define ENVC_STATIC  256             /* environment variables, statically  */
@@ -133,25 +142,10 @@ env(const char *name)
 	return v;
 }
 
-/* Strict decimal; returns 0 and sets *val, or -1 (also on overflow). */
 static int
 parse_size(pw_span s, size_t *val)
 {
-	size_t i, v = 0;
-
-	if (s.len == 0 || s.len > 12) {
-		return -1;
-	}
-	for (i = 0; i < s.len; i++) {
-		unsigned d = (unsigned char)s.ptr[i] - '0';
-
-		if (d > 9) {
-			return -1;
-		}
-		v = v * 10 + d;
-	}
-	*val = v;
-	return 0;
+	return kit_parse_size(s.ptr, s.len, val) == KIT_SIZE_OK ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -221,9 +215,15 @@ read_body(int known, size_t want, size_t limit, size_t *got)
 /* Response                                                             */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Write the CGI response and the log line. Under a WAGI host a 2xx answer
+ * is the plain-text receipt; invoked directly, the caller gets the JSON
+ * body (the record, for a capture).
+ */
 static void
-respond(const pw_result *res)
+respond(const pw_result *res, int direct)
 {
+	int receipt = !direct && pw_status_ok(res->status);
 	unsigned h = pw_status_http(res->status);
 	char code[5];
 
@@ -235,24 +235,22 @@ respond(const pw_result *res)
 	bufsink_puts(&out, "Status: ");
 	bufsink_puts(&out, code);
 	bufsink_puts(&out, pw_status_reason(res->status));
-	bufsink_puts(&out, "\nContent-Type: application/json\nCache-Control: no-store\n");
+	bufsink_puts(&out, receipt ? "\nContent-Type: text/plain; charset=utf-8"
+		: "\nContent-Type: application/json");
+	bufsink_puts(&out, "\nCache-Control: no-store\n");
 	if (res->status == PW_ERR_METHOD_NOT_ALLOWED) {
 		bufsink_puts(&out, "Allow: POST\n");
 	}
 	bufsink_puts(&out, "\n");
-	pw_write_response(res, bufsink_write, &out);
-	bufsink_puts(&out, "\n");
+	if (receipt) {
+		pw_write_receipt(res, NULL, bufsink_write, &out);
+	} else {
+		pw_write_response(res, bufsink_write, &out);
+		bufsink_puts(&out, "\n");
+	}
 	bufsink_flush(&out);
 	pw_write_log(res, bufsink_write, &err);
 	bufsink_flush(&err);
-}
-
-static void
-refuse(pw_result *res, pw_status st, const char *message)
-{
-	__builtin_memset(res, 0, sizeof *res);
-	res->status = st;
-	res->message = message;
 }
 
 int
@@ -262,13 +260,13 @@ main(void)
 	pw_result res;
 	pw_span v;
 	size_t limit = 0, want = 0, got = 0;
-	int known, r;
+	int known, r, direct;
 
 	__builtin_memset(&req, 0, sizeof req);
 	if (load_env() != 0) {
-		refuse(&res, PW_ERR_MALFORMED_REQUEST,
+		kit_refuse(&res, PW_ERR_MALFORMED_REQUEST,
 			"the request's headers could not be read into memory");
-		respond(&res);
+		respond(&res, 0);
 		return 0;
 	}
 	v = env("PANORA_WEBHOOK_MAX_BODY");
@@ -278,6 +276,7 @@ main(void)
 	pw_context_init(&ctx, limit, NULL, 0);
 
 	req.method = env("REQUEST_METHOD");
+	direct = req.method.ptr == NULL;     /* no WAGI host: a command */
 	req.signature = env("HTTP_PANORA_SIGNATURE");
 	req.content_type = env("HTTP_CONTENT_TYPE");
 	if (req.content_type.ptr == NULL || req.content_type.len == 0) {
@@ -293,23 +292,21 @@ main(void)
 		v = env("CONTENT_LENGTH");
 		known = v.ptr != NULL && v.len > 0;
 		if (known && parse_size(v, &want) != 0) {
-			refuse(&res, PW_ERR_MALFORMED_REQUEST,
+			kit_refuse(&res, PW_ERR_MALFORMED_REQUEST,
 				"CONTENT_LENGTH is not a decimal number");
 			goto done;
 		}
 		if (known && want > ctx.body_max) {
-			refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE,
-				"body is larger than the configured limit");
+			kit_refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);
 			goto done;
 		}
 		r = read_body(known, want, ctx.body_max, &got);
 		if (r == BODY_TOO_LARGE) {
-			refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE,
-				"body is larger than the configured limit");
+			kit_refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);
 			goto done;
 		}
 		if (r != BODY_OK) {
-			refuse(&res, PW_ERR_MALFORMED_REQUEST,
+			kit_refuse(&res, PW_ERR_MALFORMED_REQUEST,
 				r == BODY_SHORT ? "body is shorter than CONTENT_LENGTH"
 				: "the body could not be read");
 			goto done;
@@ -326,10 +323,17 @@ main(void)
 		pw_keyring_add_list(&kr, v.ptr, v.len);   /* overflow: pw_handle says */
 	}
 	pw_handle(&ctx, &kr, &req, &res);
+	if (!direct && res.status == PW_CAPTURED) {
+		/* a WAGI host only relays the answer to the sender: nothing on
+		   the user's side would keep the record, so it is not acknowledged
+		   and Panora sends it again */
+		kit_unkept(&res, PW_ERR_NO_SINK, "a WAGI host keeps nothing: deploy "
+			"the Spin flavour or a forward (README: where the record goes)");
+	}
 
 done:
 	pw_keyring_wipe(&kr);
 	pw_wipe(env_buf, env_size);        /* the secrets were in there */
-	respond(&res);
+	respond(&res, direct);
 	return 0;
 }

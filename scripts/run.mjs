@@ -1,5 +1,8 @@
 // run.mjs -- `make run-wagi`: one signed connection.created delivery, made the
-// way Panora makes it, handed to the WAGI module the way a WAGI host does.
+// way Panora makes it, handed to the WAGI module as a command (`wasmtime run
+// ... < body`): the caller is the sink and gets the record. Then the same
+// delivery forged, and as a WAGI host would hand it over, where nothing
+// would keep the record, so it is refused (500 no_sink).
 //
 //   node scripts/run.mjs build/panora-webhook.wasm
 //
@@ -47,8 +50,8 @@ fs.writeFileSync(path.join(dir, 'signature'), signature);
 
 const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-async function invoke(sig) {
-  const env = wagiEnv({ signature: sig, body });
+async function invoke(sig, { host = false } = {}) {
+  const env = wagiEnv({ method: host ? 'POST' : null, signature: sig, body });
   env.PANORA_WEBHOOK_SECRET = secret;
   if (have('wasmtime')) {
     const args = ['run'];
@@ -64,20 +67,23 @@ async function invoke(sig) {
 const show = (title, r) => {
   console.log(`\n${title}  [${r.host}]`);
   console.log(`  HTTP ${r.status} ${r.headers.status ? r.headers.status.slice(4) : ''}`);
-  console.log(JSON.stringify(JSON.parse(r.body.toString('utf8')), null, 2).replace(/^/gm, '  '));
+  const text = r.body.toString('utf8');
+  const json = r.headers['content-type'] === 'application/json';
+  console.log((json ? JSON.stringify(JSON.parse(text), null, 2) : text.trimEnd()).replace(/^/gm, '  '));
   console.log(`  log: ${r.stderr.trim()}`);
 };
 
 console.log(`A signed connection.created delivery (${body.length} bytes) is in ${dir}/delivery.json`);
-show('Genuine delivery -> token record to persist:', await invoke(signature));
+show('Genuine delivery, run as a command -> the token record, for the caller to keep:', await invoke(signature));
 const forged = (signature[0] === '0' ? '1' : '0') + signature.slice(1);
 show('Same body, forged signature -> refused:', await invoke(forged));
+show('Genuine delivery under a WAGI host -> refused, nothing there would keep it:', await invoke(signature, { host: true }));
 
 console.log(`
-The same call with wasmtime (https://wasmtime.dev):
-  PANORA_WEBHOOK_SECRET="$(cat ${dir}/demo-secret)" wasmtime run \\
-    --env REQUEST_METHOD=POST --env CONTENT_LENGTH=${body.length} \\
-    --env HTTP_CONTENT_TYPE=application/json \\
+The same call with wasmtime (https://wasmtime.dev); the secret comes from
+your shell, not from the command line:
+  export PANORA_WEBHOOK_SECRET="$(cat ${dir}/demo-secret)"
+  wasmtime run --env PANORA_WEBHOOK_SECRET \\
     --env HTTP_PANORA_SIGNATURE="$(cat ${dir}/signature)" \\
-    --env PANORA_WEBHOOK_SECRET \\
+    --env HTTP_CONTENT_TYPE=application/json \\
     ${wasm} < ${dir}/delivery.json`);

@@ -43,7 +43,9 @@ A signed sample connection.created delivery is in ${sample.file}. Send it:
     -H 'Panora-Signature: ${sample.signature}' \\
     --data-binary @${sample.file}
 
-Send it again: the answer says "persisted":"known" and no second row appears.
+The answer is a receipt, "captured <id_connection> new"; the record itself
+went to SQLite. Send it again: the receipt says "known" and no second row
+appears.
 See what was caught:
 
   curl -sS '${base}/connections?id_linked_user=${sample.user}'

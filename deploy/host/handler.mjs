@@ -31,26 +31,31 @@ export async function loadHandler({ file = TRANSPILED, onCore } = {}) {
   };
 }
 
-// The same words the WAGI module uses (lib/pw_handle.c); the tests compare
-// the two byte for byte.
+// The same words the WAGI module uses (lib/pw_handle.c).
 const IGNORED = 'verified; this event type carries no connection token';
 const snake = (s) => s.replaceAll('-', '_');
 const orNull = (v) => (v === undefined || v === '' ? null : v);
 
-// { status, body, log, record? } for one result of handle().
+// { status, outcome, record?, type?, error?, message?, log } for one
+// result of handle(). `record` is what the host must keep; it never goes
+// back to the sender.
 export function toHttp({ outcome, failure }) {
   if (failure) {
     const error = snake(failure.code);
     return {
       status: failure.httpStatus,
-      body: { outcome: 'rejected', error, message: failure.message },
+      outcome: 'rejected',
+      error,
+      message: failure.message,
       log: { outcome: 'rejected', http: failure.httpStatus, error },
     };
   }
   if (outcome.tag === 'ignored') {
     return {
       status: 200,
-      body: { outcome: 'ignored', type: outcome.val, message: IGNORED },
+      outcome: 'ignored',
+      type: outcome.val,
+      message: IGNORED,
       log: { outcome: 'ignored', http: 200, type: outcome.val.slice(0, 128) },
     };
   }
@@ -70,11 +75,40 @@ export function toHttp({ outcome, failure }) {
   };
   return {
     status: 200,
+    outcome: 'captured',
     record,
-    body: { outcome: 'captured', ...record },
     log: {
       outcome: 'captured', http: 200, id_event: r.idEvent.slice(0, 128), type: 'connection.created',
       provider: record.provider_slug, vertical: record.vertical,
     },
   };
 }
+
+// A receipt value as lib/pw_output.c writes it: at most 128 bytes, cut on
+// a character boundary; bytes up to space, DEL and backslash as \xHH.
+function receiptText(value) {
+  let b = Buffer.from(value, 'utf8');
+  if (b.length > 128) {
+    let n = 128;
+    while (n > 0 && (b[n] & 0xc0) === 0x80) n--;
+    b = b.subarray(0, n);
+  }
+  const out = [];
+  for (const x of b) {
+    if (x <= 0x20 || x === 0x7f || x === 0x5c) out.push(...Buffer.from(`\\x${x.toString(16).padStart(2, '0')}`));
+    else out.push(x);
+  }
+  return Buffer.from(out).toString('utf8');
+}
+
+// What the sender gets for a 2xx: one plain-text line that never carries
+// the token. Panora stores whatever a 2xx body holds, and an answer that
+// parses as a JSON object, array, number or boolean makes it count the
+// delivery as failed (see README, "Where the record goes").
+export function receipt(answer, kept) {
+  if (answer.outcome === 'captured') return `captured ${receiptText(answer.record.id_connection)} ${kept}\n`;
+  return `ignored ${receiptText(answer.type)}\n`;
+}
+
+// The JSON body of a refusal, as the WebAssembly interfaces write it.
+export const errorBody = (answer) => ({ outcome: 'rejected', error: answer.error, message: answer.message });

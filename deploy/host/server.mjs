@@ -9,11 +9,13 @@
 //   PANORA_WEBHOOK_MAX_BODY  body limit in bytes (default and maximum 1 MiB)
 //   HOST, PORT               where to listen (default 127.0.0.1:8080)
 //
-// Every POST goes to the component's `handle` with the secrets; the answer is
-// the status and JSON body the WAGI module gives for the same request. A
-// captured record is upserted on id_connection (signed): Panora's retry, or a
-// replay of the same data under a new id_event, never makes a second row and
-// never changes the first; the response says "persisted":"new" or "known".
+// Every POST goes to the component's `handle` with the secrets. A captured
+// record is upserted on id_connection (signed): Panora's retry, or a replay
+// of the same data under a new id_event, never makes a second row and never
+// changes the first. The sender gets a plain-text receipt for a 2xx
+// ("captured <id_connection> new" or "known", "ignored <type>"), never the
+// record, and the JSON error body otherwise; a store that fails answers 503
+// storage_failed, so that Panora sends the delivery again.
 // GET /connections?id_linked_user=... lists what was caught, to loopback
 // clients of a loopback listener only. SIGINT/SIGTERM stop accepting, let
 // running requests finish, checkpoint the WAL and exit.
@@ -22,7 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from './store.mjs';
-import { loadHandler, toHttp } from './handler.mjs';
+import { errorBody, loadHandler, receipt, toHttp } from './handler.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -66,15 +68,34 @@ export async function startServer(env = process.env, { log = (l) => process.stde
     return send(res, 200, { connections: store.byLinkedUser(user) });
   };
 
+  const sendText = (res, text) => {
+    const b = Buffer.from(text);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': b.length });
+    res.end(b);
+  };
+
+  // The sender gets a receipt for a 2xx and the JSON error otherwise; the
+  // record itself only ever goes to the store.
   const onWebhook = (req, res, body) => {
     const headers = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
     const answer = toHttp(handle({ method: req.method, headers, body }, secrets));
+    if (answer.outcome === 'rejected') {
+      log(JSON.stringify(answer.log));
+      return send(res, answer.status, errorBody(answer), answer.status === 405 ? { allow: 'POST' } : {});
+    }
+    let kept = null;
     if (answer.record) {
-      answer.body.persisted = store.upsert(answer.record) ? 'new' : 'known';
+      try {
+        kept = store.upsert(answer.record) ? 'new' : 'known';
+      } catch {
+        const failed = { status: 503, outcome: 'rejected', error: 'storage_failed', message: 'the record could not be stored; Panora will send it again' };
+        log(JSON.stringify({ ...answer.log, outcome: 'rejected', http: 503, error: 'storage_failed' }));
+        return send(res, 503, errorBody(failed));
+      }
     }
     log(JSON.stringify(answer.log));
-    send(res, answer.status, answer.body, answer.status === 405 ? { allow: 'POST' } : {});
+    return sendText(res, receipt(answer, kept));
   };
 
   // Answer 413 at once, read nothing more, and drop the connection once the
@@ -84,7 +105,7 @@ export async function startServer(env = process.env, { log = (l) => process.stde
     log(JSON.stringify(answer.log));
     req.pause();
     res.on('finish', () => req.destroy());
-    send(res, 413, answer.body, { connection: 'close' });
+    send(res, 413, errorBody(answer), { connection: 'close' });
   };
 
   const server = http.createServer((req, res) => {

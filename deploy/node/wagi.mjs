@@ -52,7 +52,8 @@ export async function runWagi(module, { env = {}, body = Buffer.alloc(0), args =
     const instance = await WebAssembly.instantiate(module, wasi.getImportObject());
     const exitCode = wasi.start(instance);
     const out = fs.readFileSync(files[1]);
-    const stderr = fs.readFileSync(files[2]).toString('utf8');
+    // strictly: a log line that is not valid UTF-8 is an error, not repaired
+    const stderr = new TextDecoder('utf-8', { fatal: true }).decode(fs.readFileSync(files[2]));
     return { exitCode, stdout: out, stderr, ...parseCgi(out) };
   } finally {
     fds.forEach((fd) => fs.closeSync(fd));

@@ -1,82 +1,30 @@
 // http.test.mjs -- the wasi:http components under `jco serve` (a real HTTP
-// server on loopback), driven by a real HTTP client: every end-to-end case
-// must get the WAGI module's very status and body; the Spin flavour's
-// secrets and store are mapped to small test modules; the components must
-// import exactly what they use; the Spin manifests must hold together.
+// server on loopback), driven by a real HTTP client. Every end-to-end case
+// goes through the portable component with its forward sink pointed at a
+// local backend that verifies each message with the npm standardwebhooks
+// package: captures must arrive there, exactly once, as Node decoded them,
+// while Panora only gets a receipt. Refusals must match the WAGI module's.
+// The Spin flavour's secrets and store are mapped to small test modules;
+// the components must import exactly what they use; the Spin manifest must
+// hold together.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
-import { spawnTracked, stop, within } from '../lib/proc.mjs';
+import { receipt } from '../../deploy/host/handler.mjs';
+import { within } from '../lib/proc.mjs';
+import { backend, forwardId, send, serve } from './serve.mjs';
 
 const JCO = 'node_modules/@bytecodealliance/jco/dist/jco.js';
 const HTTP = 'build/panora-webhook-http.wasm';
 const SPIN = 'build/panora-webhook-spin.wasm';
 const cases = JSON.parse(fs.readFileSync('build/vectors/cases.json', 'utf8'))
   .map((c) => ({ ...c, body: Buffer.from(c.body, 'base64') }));
-
-const freePort = () => new Promise((resolve) => {
-  const s = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address();
-    s.close(() => resolve(port));
-  });
-});
-
-// Start `jco serve` in its own process group; stop it with the whole group
-// (tests/lib/proc.mjs also kills it if the test process exits first).
-async function serve(component, env, name, extra = []) {
-  const port = await freePort();
-  const child = spawnTracked(process.execPath, [JCO, 'serve', component, '--port', String(port), '--host', '127.0.0.1',
-    '--jco-dir', `build/serve/${name}`, ...extra], {
-    env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let log = '';
-  const onData = (d) => { log += d; };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  try {
-    await within(60000, 'jco serve start', new Promise((resolve, reject) => {
-      const poll = setInterval(() => {              // jco prints it on stderr
-        if (log.includes('Server listening')) { clearInterval(poll); resolve(); }
-      }, 20);
-      child.once('exit', (code) => { clearInterval(poll); reject(new Error(`jco serve exited ${code}: ${log}`)); });
-    }));
-  } catch (e) {
-    await stop(child);
-    throw e;
-  }
-  child.removeAllListeners('exit');
-  return {
-    base: `http://127.0.0.1:${port}`,
-    log: () => log,
-    stop: () => stop(child),
-  };
-}
-
-// A fresh connection per request, as Panora's client makes them: after a
-// response to a request whose body the component chose not to read (a 405,
-// a 413), jco serve leaves the unread bytes on the connection, where the
-// next request would trip on them (hyper-based hosts close it instead).
-function send(base, { method = 'POST', headers = {}, body, path: where = '/panora_webhooks' }) {
-  return within(30000, `${method} ${where}`, new Promise((resolve, reject) => {
-    // with Content-Length, as curl sends it: jco serve's HTTP layer refuses
-    // a chunked body on a GET before the component sees it
-    const h = body === undefined ? headers : { ...headers, 'content-length': body.length };
-    const req = http.request(`${base}${where}`, { method, headers: h, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (d) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  }));
-}
+const TEXT = 'text/plain; charset=utf-8';
 
 // What an HTTP client can carry: a method token, header values without
 // control characters or bytes outside Latin-1; and what a test can hand a
@@ -95,9 +43,14 @@ function requestOf(c) {
   return { method: c.method ?? 'POST', headers, body: c.body };
 }
 
-describe('wasi:http component under jco serve: every case, as the WAGI module answers', () => {
+describe('wasi:http component under jco serve: every case, forwarded or refused', () => {
   let wagi;
-  before(async () => { wagi = await loadModule('build/panora-webhook.wasm'); });
+  let sink;
+  before(async () => {
+    wagi = await loadModule('build/panora-webhook.wasm');
+    sink = await backend();
+  });
+  after(() => sink?.close());
 
   // one server per configuration (secret list, body limit)
   const groups = new Map();
@@ -112,25 +65,54 @@ describe('wasi:http component under jco serve: every case, as the WAGI module an
     describe(`secret list #${n++}${maxBody ? `, limit ${maxBody}` : ''}`, () => {
       let srv;
       before(async () => {
-        const env = {};
+        const env = { PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret };
         if (secret !== null) env.PANORA_WEBHOOK_SECRET = secret;
         if (maxBody) env.PANORA_WEBHOOK_MAX_BODY = String(maxBody);
         srv = await serve(HTTP, env, 'http');
       });
-      after(() => srv?.stop());
+      after(async () => {
+        await srv?.stop();
+        const log = srv?.log() ?? '';
+        assert.ok(!log.includes('ctok_') && !log.includes(sink.secret), 'the log holds no token or forward secret');
+      });
       for (const c of group) {
         test(c.name, async () => {
+          sink.clear();
           const got = await send(srv.base, requestOf(c));
+          assert.equal(got.status, c.http, got.body.toString());
+          if (c.code === 'captured') {
+            assert.equal(got.headers['content-type'], TEXT);
+            assert.equal(got.body.toString('utf8'), `captured ${c.record.id_connection} forwarded\n`);
+            assert.equal(sink.attempts.length, 1, 'exactly one forward');
+            assert.equal(sink.messages.length, 1, sink.attempts[0]?.error);
+            const m = sink.messages[0];
+            assert.equal(m.id, forwardId(c.record.id_connection));
+            assert.equal(m.event.type, 'connection.created');
+            assert.deepEqual(m.event.data, c.record);
+            assert.ok(Math.abs(Date.parse(m.event.timestamp) - Date.now()) < 60000, m.event.timestamp);
+            return;
+          }
+          assert.equal(sink.attempts.length, 0, 'nothing is forwarded');
+          // the WAGI module, as a WAGI host runs it, answers the same
           const env = wagiEnv({ method: c.method ?? 'POST', signature: c.signature, contentType: c.content_type, body: c.body });
           if (secret !== null) env.PANORA_WEBHOOK_SECRET = secret;
           if (maxBody) env.PANORA_WEBHOOK_MAX_BODY = String(maxBody);
           const w = await runWagi(wagi, { env, body: c.body });
-          assert.equal(got.status, c.http);
           assert.equal(got.status, w.status);
+          if (c.code === 'ignored') {
+            assert.equal(got.headers['content-type'], TEXT);
+            assert.equal(got.body.toString('utf8'), receipt({ outcome: 'ignored', type: c.type }));
+            assert.equal(got.body.toString('utf8'), w.body.toString('utf8'));
+            return;
+          }
           assert.equal(got.headers['content-type'], 'application/json');
-          // a response to HEAD carries no body, by HTTP's rules
-          if (c.method !== 'HEAD') assert.equal(got.body.toString('utf8'), w.body.toString('utf8'));
           if (c.http === 405) assert.equal(got.headers.allow, 'POST');
+          // a response to HEAD carries no body, by HTTP's rules
+          if (c.method === 'HEAD') return;
+          const body = JSON.parse(got.body.toString('utf8'));
+          assert.equal(body.outcome, 'rejected');
+          assert.equal(body.error, c.code);
+          assert.deepEqual(body, JSON.parse(w.body.toString('utf8')));
         });
       }
     });
@@ -140,8 +122,12 @@ describe('wasi:http component under jco serve: every case, as the WAGI module an
 describe('wasi:http component: limits and reuse', () => {
   const secret = 'whsec_http_limits';
   let srv;
-  before(async () => { srv = await serve(HTTP, { PANORA_WEBHOOK_SECRET: secret }, 'http'); });
-  after(() => srv?.stop());
+  let sink;
+  before(async () => {
+    sink = await backend();
+    srv = await serve(HTTP, { PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret }, 'http');
+  });
+  after(async () => { await srv?.stop(); await sink?.close(); });
 
   // Stream `total` bytes. Settles on every path: with the status and how
   // much had been written when the answer arrived, or, when the server's
@@ -203,6 +189,121 @@ describe('wasi:http component: limits and reuse', () => {
       const r = await send(srv.base, { headers: { 'panora-signature': sig, 'content-type': 'application/json' }, body });
       if (r.status !== 200) assert.fail(`request ${i}: ${r.status} ${r.body}`);
     }
+    assert.equal(sink.messages.length, 200);
+    assert.ok(sink.messages.every((m) => m.id === forwardId('c') && m.event.data.connection_token === 'ctok'));
+  });
+});
+
+// A delivery exactly as Panora makes it, for `row` under `secret`.
+function delivery(secret, row, idEvent = crypto.randomUUID(), type = 'connection.created') {
+  const data = JSON.stringify(row);
+  return {
+    headers: { 'panora-signature': crypto.createHmac('sha256', secret).update(JSON.stringify(data)).digest('hex'), 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ id_event: idEvent, data, type })),
+  };
+}
+
+describe('the forward sink: what reaches Panora when the backend fails, hangs or is missing', () => {
+  const secret = `whsec_${crypto.randomBytes(8).toString('hex')}`;
+  const row = (n) => ({ id_connection: `conn-fwd-${n}`, connection_token: `ctok_fwd_${n}`, id_linked_user: 'user-fwd' });
+  const started = [];
+  const start = async (env) => {
+    const srv = await serve(HTTP, { PANORA_WEBHOOK_SECRET: secret, ...env }, `fwd${started.length}`);
+    started.push(srv);
+    return srv;
+  };
+  const sinks = [];
+  const sinkOf = async (opts) => { const b = await backend(opts); sinks.push(b); return b; };
+  after(async () => {
+    for (const s of started) await s.stop();
+    for (const b of sinks) await b.close();
+    for (const s of started) {
+      assert.ok(!s.log().includes('ctok_'), 'no token in the log');
+      for (const b of sinks) assert.ok(!s.log().includes(b.secret), 'no forward secret in the log');
+    }
+  });
+
+  test('a backend that fails once: Panora gets 503, its resend lands exactly once', async () => {
+    const sink = await sinkOf({ mode: (n) => (n === 0 ? 500 : 204) });
+    const srv = await start({ PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret });
+    const d = delivery(secret, row(1), 'evt-fwd-1');
+    const first = await send(srv.base, d);
+    assert.equal(first.status, 503);
+    assert.equal(first.headers['content-type'], 'application/json');
+    assert.equal(JSON.parse(first.body).error, 'sink_failed');
+    assert.ok(!first.body.toString().includes('ctok_'));
+    const again = await send(srv.base, d);                 // Panora's one retry, same body
+    assert.equal(again.status, 200);
+    assert.equal(again.body.toString(), 'captured conn-fwd-1 forwarded\n');
+    assert.equal(sink.attempts.length, 2);
+    assert.equal(sink.messages.length, 1, 'accepted exactly once');
+    assert.equal(sink.messages[0].event.data.connection_token, 'ctok_fwd_1');
+    assert.equal(sink.attempts[0].headers['webhook-id'], sink.attempts[1].headers['webhook-id'], 'one id per connection');
+  });
+
+  test('a backend that answers 4xx: 503, so Panora sends it again', async () => {
+    const sink = await sinkOf({ mode: () => 409 });
+    const srv = await start({ PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret });
+    const r = await send(srv.base, delivery(secret, row(2)));
+    assert.equal(r.status, 503);
+    assert.equal(JSON.parse(r.body).error, 'sink_failed');
+  });
+
+  test('a backend that never answers: 503 within the bound', async () => {
+    const sink = await sinkOf({ mode: () => 'hang' });
+    const srv = await start({
+      PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret, PANORA_WEBHOOK_FORWARD_TIMEOUT_MS: '1500',
+    });
+    const t0 = Date.now();
+    const r = await send(srv.base, delivery(secret, row(3)));
+    const took = Date.now() - t0;
+    assert.equal(r.status, 503);
+    assert.equal(JSON.parse(r.body).error, 'sink_failed');
+    assert.equal(sink.attempts.length, 1);
+    assert.ok(took >= 1400 && took < 10000, `answered after ${took} ms`);
+  });
+
+  test('a backend that is not there: 503', async () => {
+    const sink = await sinkOf();
+    const url = sink.url;
+    await sink.close();                                    // nothing listens there now
+    const srv = await start({ PANORA_WEBHOOK_FORWARD_URL: url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret });
+    const r = await send(srv.base, delivery(secret, row(4)));
+    assert.equal(r.status, 503);
+    assert.equal(JSON.parse(r.body).error, 'sink_failed');
+  });
+
+  test('no sink configured: a capture gets 500 no_sink; an ignored event still gets its receipt', async () => {
+    const srv = await start({});
+    const r = await send(srv.base, delivery(secret, row(5)));
+    assert.equal(r.status, 500);
+    assert.equal(JSON.parse(r.body).error, 'no_sink');
+    assert.ok(!r.body.toString().includes('ctok_'));
+    const ign = await send(srv.base, delivery(secret, row(5), 'evt-i', 'crm.contact.created'));
+    assert.equal(ign.status, 200);
+    assert.equal(ign.body.toString(), 'ignored crm.contact.created\n');
+    const bad = await send(srv.base, { ...delivery(secret, row(5)), headers: { 'panora-signature': '0'.repeat(64) } });
+    assert.equal(bad.status, 401);
+  });
+
+  test('a forward that cannot work is no sink: 500 no_sink, each with its reason', async () => {
+    const sink = await sinkOf();
+    const bad = [
+      [{ PANORA_WEBHOOK_FORWARD_URL: 'ftp://127.0.0.1/x', PANORA_WEBHOOK_FORWARD_SECRET: sink.secret }, /URL/],
+      [{ PANORA_WEBHOOK_FORWARD_URL: sink.url }, /secret/],
+      [{ PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: 'not-whsec' }, /secret/],
+      [{ PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret, PANORA_WEBHOOK_FORWARD_TIMEOUT_MS: '20000' }, /timeout/],
+    ];
+    for (const [env, why] of bad) {
+      const srv = await start(env);
+      const r = await send(srv.base, delivery(secret, row(6)));
+      assert.equal(r.status, 500, JSON.stringify(env));
+      const body = JSON.parse(r.body);
+      assert.equal(body.error, 'no_sink');
+      assert.match(body.message, why);
+      await srv.stop();
+    }
+    assert.equal(sink.attempts.length, 0);
   });
 });
 
@@ -215,57 +316,93 @@ describe('Spin flavour under jco serve, with wasi:config and wasi:keyvalue mappe
   let srv;
   before(async () => {
     fs.rmSync(kvFile, { force: true });
+    fs.rmSync(`${kvFile}.fail`, { force: true });
     srv = await serve(SPIN, { PANORA_TEST_SPIN_SECRET: secret, PANORA_TEST_KV_FILE: kvFile }, 'spin', maps);
   });
-  after(() => srv?.stop());
+  after(async () => {
+    await srv?.stop();
+    fs.rmSync(`${kvFile}.fail`, { force: true });
+  });
 
-  const delivery = (row, idEvent) => {
-    const data = JSON.stringify(row);
-    return {
-      headers: { 'panora-signature': crypto.createHmac('sha256', secret).update(JSON.stringify(data)).digest('hex'), 'content-type': 'application/json' },
-      body: Buffer.from(JSON.stringify({ id_event: idEvent, data, type: 'connection.created' })),
-    };
-  };
   const store = () => JSON.parse(fs.readFileSync(kvFile, 'utf8'));
   const row = { id_connection: 'conn-1', connection_token: 'ctok_spin_1', id_linked_user: 'user-1', provider_slug: 'hubspot' };
 
   test('secrets come from the config store; captured records land once per id_connection', async () => {
-    const first = await send(srv.base, delivery(row, 'evt-1'));
+    const first = await send(srv.base, delivery(secret, row, 'evt-1'));
     assert.equal(first.status, 200);
-    assert.equal(JSON.parse(first.body).persisted, 'new');
-    const retry = await send(srv.base, delivery(row, 'evt-1'));
-    assert.equal(JSON.parse(retry.body).persisted, 'known');
-    const replay = await send(srv.base, delivery(row, 'evt-replayed'));
-    assert.equal(JSON.parse(replay.body).persisted, 'known');
+    assert.equal(first.headers['content-type'], TEXT);
+    assert.equal(first.body.toString(), 'captured conn-1 new\n');
+    const retry = await send(srv.base, delivery(secret, row, 'evt-1'));
+    assert.equal(retry.body.toString(), 'captured conn-1 known\n');
+    const replay = await send(srv.base, delivery(secret, { ...row, connection_token: 'ctok_spin_other' }, 'evt-replayed'));
+    assert.equal(replay.body.toString(), 'captured conn-1 known\n');
     const kv = store();
     assert.deepEqual(Object.keys(kv).sort(), ['connection/conn-1', 'linked-user/user-1']);
     assert.equal(JSON.parse(kv['connection/conn-1']).id_event, 'evt-1', 'the first record is never replaced');
-    assert.equal(JSON.parse(kv['connection/conn-1']).connection_token, 'ctok_spin_1');
+    assert.equal(JSON.parse(kv['connection/conn-1']).connection_token, 'ctok_spin_1', 'the first values stay');
     assert.deepEqual(JSON.parse(kv['linked-user/user-1']), ['conn-1']);
   });
 
   test('the linked-user index collects every connection of a user', async () => {
-    const second = await send(srv.base, delivery({ ...row, id_connection: 'conn-2', connection_token: 'ctok_spin_2' }, 'evt-2'));
-    assert.equal(JSON.parse(second.body).persisted, 'new');
+    const second = await send(srv.base, delivery(secret, { ...row, id_connection: 'conn-2', connection_token: 'ctok_spin_2' }, 'evt-2'));
+    assert.equal(second.body.toString(), 'captured conn-2 new\n');
     assert.deepEqual(JSON.parse(store()['linked-user/user-1']), ['conn-1', 'conn-2']);
   });
 
   test('a forged delivery is refused and stores nothing', async () => {
-    const d = delivery({ ...row, id_connection: 'conn-forged' }, 'evt-f');
+    const d = delivery(secret, { ...row, id_connection: 'conn-forged' }, 'evt-f');
     d.headers['panora-signature'] = '0'.repeat(64);
     const r = await send(srv.base, d);
     assert.equal(r.status, 401);
     assert.ok(!('connection/conn-forged' in store()));
   });
 
+  test('a store that fails: 503 storage_failed; after it recovers the resend lands', async () => {
+    fs.writeFileSync(`${kvFile}.fail`, '');
+    const d = delivery(secret, { ...row, id_connection: 'conn-3' }, 'evt-3');
+    const r = await send(srv.base, d);
+    assert.equal(r.status, 503);
+    assert.equal(JSON.parse(r.body).error, 'storage_failed');
+    fs.rmSync(`${kvFile}.fail`);
+    const again = await send(srv.base, d);
+    assert.equal(again.body.toString(), 'captured conn-3 new\n');
+    assert.equal(JSON.parse(store()['connection/conn-3']).connection_token, 'ctok_spin_1');
+  });
+
   test('no Spin variable: 500 no_secret', async () => {
     const bare = await serve(SPIN, { PANORA_TEST_SPIN_SECRET: '', PANORA_TEST_KV_FILE: `${kvFile}.2` }, 'spin2', maps);
     try {
-      const r = await send(bare.base, delivery(row, 'evt-x'));
+      const r = await send(bare.base, delivery(secret, row, 'evt-x'));
       assert.equal(r.status, 500);
       assert.equal(JSON.parse(r.body).error, 'no_secret');
     } finally {
       await bare.stop();
+    }
+  });
+
+  test('store and forward: both must hold before Panora gets 2xx', async () => {
+    const sink = await backend({ mode: (n) => (n === 0 ? 502 : 204) });
+    const kv = `${kvFile}.fwd`;
+    fs.rmSync(kv, { force: true });
+    const fwd = await serve(SPIN, {
+      PANORA_TEST_SPIN_SECRET: secret, PANORA_TEST_KV_FILE: kv,
+      PANORA_TEST_SPIN_FORWARD_URL: sink.url, PANORA_TEST_SPIN_FORWARD_SECRET: sink.secret,
+    }, 'spin3', maps);
+    try {
+      const d = delivery(secret, { ...row, id_connection: 'conn-4' }, 'evt-4');
+      const first = await send(fwd.base, d);
+      assert.equal(first.status, 503, 'stored, but the forward failed');
+      assert.equal(JSON.parse(first.body).error, 'sink_failed');
+      assert.ok('connection/conn-4' in JSON.parse(fs.readFileSync(kv, 'utf8')));
+      const again = await send(fwd.base, d);
+      assert.equal(again.status, 200);
+      assert.equal(again.body.toString(), 'captured conn-4 known forwarded\n');
+      assert.equal(sink.messages.length, 1);
+      assert.equal(sink.messages[0].event.data.id_connection, 'conn-4');
+      assert.ok(!fwd.log().includes('ctok_') && !fwd.log().includes(sink.secret));
+    } finally {
+      await fwd.stop();
+      await sink.close();
     }
   });
 });
@@ -273,26 +410,35 @@ describe('Spin flavour under jco serve, with wasi:config and wasi:keyvalue mappe
 describe('what the components import', () => {
   const imports = (file) => WebAssembly.Module.imports(new WebAssembly.Module(fs.readFileSync(file)))
     .map((i) => `${i.module} ${i.name}`).sort();
-  const http = [
-    'wasi:http/types@0.2.0 [constructor]outgoing-response', 'wasi:http/types@0.2.0 [method]fields.entries',
-    'wasi:http/types@0.2.0 [method]incoming-body.stream', 'wasi:http/types@0.2.0 [method]incoming-request.consume',
-    'wasi:http/types@0.2.0 [method]incoming-request.headers', 'wasi:http/types@0.2.0 [method]incoming-request.method',
-    'wasi:http/types@0.2.0 [method]outgoing-body.write', 'wasi:http/types@0.2.0 [method]outgoing-response.body',
-    'wasi:http/types@0.2.0 [method]outgoing-response.set-status-code', 'wasi:http/types@0.2.0 [resource-drop]fields',
-    'wasi:http/types@0.2.0 [resource-drop]incoming-body', 'wasi:http/types@0.2.0 [resource-drop]incoming-request',
-    'wasi:http/types@0.2.0 [static]fields.from-list', 'wasi:http/types@0.2.0 [static]outgoing-body.finish',
-    'wasi:http/types@0.2.0 [static]response-outparam.set', 'wasi:io/streams@0.2.0 [method]input-stream.blocking-read',
-    'wasi:io/streams@0.2.0 [method]output-stream.blocking-write-and-flush', 'wasi:io/streams@0.2.0 [resource-drop]input-stream',
-    'wasi:io/streams@0.2.0 [resource-drop]output-stream',
+  const T = 'wasi:http/types@0.2.0';
+  const common = [
+    `${T} [constructor]outgoing-response`, `${T} [method]fields.entries`, `${T} [method]incoming-body.stream`,
+    `${T} [method]incoming-request.consume`, `${T} [method]incoming-request.headers`, `${T} [method]incoming-request.method`,
+    `${T} [method]outgoing-body.write`, `${T} [method]outgoing-response.body`, `${T} [method]outgoing-response.set-status-code`,
+    `${T} [resource-drop]fields`, `${T} [resource-drop]incoming-body`, `${T} [resource-drop]incoming-request`,
+    `${T} [static]fields.from-list`, `${T} [static]outgoing-body.finish`, `${T} [static]response-outparam.set`,
+    'wasi:io/streams@0.2.0 [method]input-stream.blocking-read', 'wasi:io/streams@0.2.0 [method]output-stream.blocking-write-and-flush',
+    'wasi:io/streams@0.2.0 [resource-drop]input-stream', 'wasi:io/streams@0.2.0 [resource-drop]output-stream',
+    'wasi:cli/stderr@0.2.0 get-stderr',
+    // the forward sink
+    `${T} [constructor]outgoing-request`, `${T} [method]outgoing-request.set-method`, `${T} [method]outgoing-request.set-scheme`,
+    `${T} [method]outgoing-request.set-authority`, `${T} [method]outgoing-request.set-path-with-query`,
+    `${T} [method]outgoing-request.body`, `${T} [resource-drop]outgoing-request`, `${T} [resource-drop]outgoing-body`,
+    `${T} [constructor]request-options`, `${T} [method]request-options.set-connect-timeout`,
+    `${T} [method]request-options.set-first-byte-timeout`, `${T} [method]request-options.set-between-bytes-timeout`,
+    `${T} [method]future-incoming-response.subscribe`, `${T} [method]future-incoming-response.get`,
+    `${T} [resource-drop]future-incoming-response`, `${T} [method]incoming-response.status`, `${T} [resource-drop]incoming-response`,
+    'wasi:http/outgoing-handler@0.2.0 handle', 'wasi:io/poll@0.2.0 poll', 'wasi:io/poll@0.2.0 [resource-drop]pollable',
+    'wasi:clocks/monotonic-clock@0.2.0 now', 'wasi:clocks/monotonic-clock@0.2.0 subscribe-duration', 'wasi:clocks/wall-clock@0.2.0 now',
   ];
 
-  test('proxy: wasi:http 0.2.0, wasi:io streams 0.2.0 and the environment, nothing else', () => {
-    assert.deepEqual(imports('build/obj/http.core.wasm'), [...http, 'wasi:cli/environment@0.2.0 get-environment'].sort());
+  test('proxy: wasi:http 0.2.0 in and out, streams, clocks, stderr and the environment, nothing else', () => {
+    assert.deepEqual(imports('build/obj/http.core.wasm'), [...common, 'wasi:cli/environment@0.2.0 get-environment'].sort());
   });
 
   test('spin: the same, with wasi:config get and wasi:keyvalue open/get/set/exists instead of the environment', () => {
     const kv = 'wasi:keyvalue/store@0.2.0-draft2';
-    assert.deepEqual(imports('build/obj/http_spin.core.wasm'), [...http,
+    assert.deepEqual(imports('build/obj/http_spin.core.wasm'), [...common,
       'wasi:config/store@0.2.0-draft-2024-09-27 get', `${kv} open`, `${kv} [method]bucket.get`,
       `${kv} [method]bucket.set`, `${kv} [method]bucket.exists`, `${kv} [resource-drop]bucket`].sort());
   });
@@ -301,7 +447,9 @@ describe('what the components import', () => {
     const { execFileSync } = await import('node:child_process');
     const world = (file) => execFileSync(process.execPath, [JCO, 'wit', file]).toString()
       .split('\n').map((l) => l.trim()).filter((l) => /^(import|export) /.test(l)).sort();
-    const io = ['import wasi:io/error@0.2.0;', 'import wasi:io/streams@0.2.0;', 'import wasi:http/types@0.2.0;',
+    const io = ['import wasi:io/error@0.2.0;', 'import wasi:io/poll@0.2.0;', 'import wasi:io/streams@0.2.0;',
+      'import wasi:http/types@0.2.0;', 'import wasi:http/outgoing-handler@0.2.0;', 'import wasi:cli/stderr@0.2.0;',
+      'import wasi:clocks/monotonic-clock@0.2.0;', 'import wasi:clocks/wall-clock@0.2.0;',
       'export wasi:http/incoming-handler@0.2.0;'];
     assert.deepEqual(world(HTTP), [...io, 'import wasi:cli/environment@0.2.0;'].sort());
     assert.deepEqual(world(SPIN), [...io, 'import wasi:config/store@0.2.0-draft-2024-09-27;',
@@ -309,14 +457,16 @@ describe('what the components import', () => {
   });
 });
 
-describe('Spin manifests', () => {
+describe('Spin manifest', () => {
   // plain objects (smol-toml makes them without a prototype)
   const load = (f) => JSON.parse(JSON.stringify(parseToml(fs.readFileSync(f, 'utf8'))));
 
-  test('spin.toml: the Spin flavour, a secret variable, the default store, no outbound hosts', () => {
+  test('spin.toml: the Spin flavour, secret variables, the default store, the forward host from a variable', () => {
     const m = load('deploy/spin/spin.toml');
     assert.equal(m.spin_manifest_version, 2);
     assert.deepEqual(m.variables.panora_webhook_secret, { required: true, secret: true });
+    assert.equal(m.variables.panora_webhook_forward_secret.secret, true);
+    assert.equal(m.variables.panora_webhook_forward_url.default, '');
     const trig = m.trigger.http;
     assert.equal(trig.length, 1);
     assert.equal(trig[0].route, '/panora_webhooks');
@@ -325,20 +475,15 @@ describe('Spin manifests', () => {
     assert.ok(fs.existsSync(path.resolve('deploy/spin', comp.source)), comp.source);
     assert.equal(path.resolve('deploy/spin', comp.source), path.resolve(SPIN));
     assert.deepEqual(comp.key_value_stores, ['default']);
-    assert.deepEqual(comp.allowed_outbound_hosts, []);
-    assert.equal(comp.variables.panora_webhook_secret, '{{ panora_webhook_secret }}');
+    assert.deepEqual(comp.allowed_outbound_hosts, ['{{ panora_webhook_forward_origin }}']);
+    for (const v of ['secret', 'forward_url', 'forward_secret', 'forward_timeout_ms']) {
+      assert.equal(comp.variables[`panora_webhook_${v}`], `{{ panora_webhook_${v} }}`);
+      assert.ok(m.variables[`panora_webhook_${v}`], `${v} is declared`);
+    }
+    assert.ok(m.variables.panora_webhook_forward_origin.default.length > 0, 'an origin that always parses');
   });
 
-  test('spin-wagi.toml: the WAGI module under the wagi executor', () => {
-    const m = load('deploy/spin/spin-wagi.toml');
-    assert.equal(m.spin_manifest_version, 2);
-    const trig = m.trigger.http[0];
-    assert.equal(trig.route, '/panora_webhooks');
-    assert.deepEqual(trig.executor, { type: 'wagi' });
-    const comp = m.component[trig.component];
-    assert.equal(path.resolve('deploy/spin', comp.source), path.resolve('build/panora-webhook.wasm'));
-    assert.ok(fs.existsSync(path.resolve('deploy/spin', comp.source)));
-    assert.deepEqual(comp.allowed_outbound_hosts, []);
-    assert.equal(comp.environment, undefined, 'no secret in the manifest');
+  test('no WAGI manifest: under a WAGI host nothing would keep a capture', () => {
+    assert.ok(!fs.existsSync('deploy/spin/spin-wagi.toml'));
   });
 });

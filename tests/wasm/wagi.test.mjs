@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+import { receipt } from '../../deploy/host/handler.mjs';
 
 const MODULE = process.env.PANORA_WEBHOOK_WASM ?? 'build/panora-webhook.wasm';
 const DEBUG_MODULE = 'build/obj/panora-webhook.debug.wasm';
@@ -40,10 +41,62 @@ test('the adversarial corpus holds at least 60 hostile requests', () => {
   assert.ok(cases.filter((c) => c.hostile).length >= 60);
 });
 
-describe('WAGI module: every end-to-end case', () => {
-  for (const c of cases) {
+// The log: exactly one line, strict JSON (stderr was decoded as strict
+// UTF-8 by runWagi), with the status of the answer.
+function assertLog(res, http) {
+  const log = res.stderr.split('\n');
+  assert.equal(log.length, 2, 'one log line');
+  assert.equal(log[1], '');
+  const entry = JSON.parse(log[0]);
+  assert.equal(entry.http, http);
+  return entry;
+}
+
+// What a sender is told about a 2xx: the plain-text receipt.
+function assertReceipt(res, text) {
+  assert.equal(res.status, 200);
+  assert.equal(res.headers['content-type'], 'text/plain; charset=utf-8');
+  assert.equal(res.body.toString('utf8'), text);
+}
+
+function assertRejected(res, http, code) {
+  assert.equal(res.status, http, `status: ${res.body}`);
+  assert.equal(res.headers['content-type'], 'application/json');
+  const body = JSON.parse(res.body.toString('utf8'));
+  assert.equal(body.outcome, 'rejected');
+  assert.equal(body.error, code);
+  assert.ok(body.message.length > 0);
+}
+
+// Under a WAGI host (REQUEST_METHOD set) the answer goes only to the
+// sender: nothing would keep a capture, so it is refused with no_sink; an
+// ignored event gets the receipt.
+describe('WAGI module: every end-to-end case, as a WAGI host runs it', () => {
+  for (const c of cases.filter((x) => x.method !== null)) {
     test(c.name, async () => {
       const res = await runWagi(mod, { env: envFor(c), body: c.body });
+      assert.equal(res.exitCode, 0, 'a response was written, so exit 0');
+      if (c.code === 'captured') {
+        assertRejected(res, 500, 'no_sink');
+        assertLog(res, 500);
+      } else if (c.code === 'ignored') {
+        assertReceipt(res, receipt({ outcome: 'ignored', type: c.type }));
+        assertLog(res, 200);
+      } else {
+        assertRejected(res, c.http, c.code);
+        assertLog(res, c.http);
+      }
+      assertNoLeak(c.name, res, false);
+    });
+  }
+});
+
+// Invoked as a command (no REQUEST_METHOD), the caller is the sink: a
+// capture is answered with the record.
+describe('WAGI module: every POST case, run as a command', () => {
+  for (const c of cases.filter((x) => x.method === null || x.method === 'POST')) {
+    test(c.name, async () => {
+      const res = await runWagi(mod, { env: envFor({ ...c, method: null }), body: c.body });
       assert.equal(res.exitCode, 0, 'a response was written, so exit 0');
       assert.equal(res.status, c.http, `status: ${res.body}`);
       assert.equal(res.headers['content-type'], 'application/json');
@@ -56,12 +109,8 @@ describe('WAGI module: every end-to-end case', () => {
       } else {
         assert.equal(body.outcome, 'rejected');
         assert.equal(body.error, c.code);
-        assert.ok(body.message.length > 0);
       }
-      const log = res.stderr.split('\n');
-      assert.equal(log.length, 2, 'one log line');
-      const entry = JSON.parse(log[0]);
-      assert.equal(entry.http, c.http);
+      assertLog(res, c.http);
       assertNoLeak(c.name, res, c.code === 'captured');
     });
   }
@@ -69,6 +118,9 @@ describe('WAGI module: every end-to-end case', () => {
 
 describe('WAGI adapter', () => {
   const typical = cases.find((c) => c.name === 'typical connection.created');
+  // under a WAGI host a verified, decoded capture is refused for want of a
+  // sink: that answer is the proof that the whole body was read and checked
+  const assertDecodedUnderHost = (res) => assertRejected(res, 500, 'no_sink');
 
   test('405 carries Allow: POST and reads no body', async () => {
     const res = await runWagi(mod, { env: envFor({ ...typical, method: 'PUT' }), body: typical.body });
@@ -94,7 +146,7 @@ describe('WAGI adapter', () => {
 
   test('CONTENT_LENGTH covering the body exactly, with more input after it', async () => {
     const res = await runWagi(mod, { env: envFor(typical), body: Buffer.concat([typical.body, Buffer.from('trailing')]) });
-    assert.equal(res.status, 200);
+    assertDecodedUnderHost(res);
   });
 
   test('CONTENT_LENGTH not a number: 400', async () => {
@@ -129,7 +181,7 @@ describe('WAGI adapter', () => {
     const env = envFor(typical);
     env.CONTENT_LENGTH = String(1024 * 1024);
     const res = await runWagi(mod, { env, body: Buffer.concat([typical.body, pad]) });
-    assert.equal(res.status, 200);
+    assertDecodedUnderHost(res);
   });
 
   test('Spin style: empty CONTENT_TYPE, content type in HTTP_CONTENT_TYPE', async () => {
@@ -164,7 +216,7 @@ describe('WAGI adapter', () => {
     for (let i = 0; i < 300; i++) env[`HTTP_X_${i}`] = 'v';   // over the static 256 variables
     const res = await runWagi(mod, { env, body: typical.body });
     assert.equal(res.exitCode, 0);
-    assert.equal(res.status, 200);
+    assertDecodedUnderHost(res);
   });
 
   test('small static memory; large requests claim pages and still work', async () => {
@@ -172,16 +224,52 @@ describe('WAGI adapter', () => {
     assert.ok(inst.exports.memory.buffer.byteLength <= 8 * 65536, 'initial memory over 8 pages');
     const big = cases.find((c) => c.name === 'a 400 KB escaped account_url');
     const res = await runWagi(mod, { env: envFor(big), body: big.body });
-    assert.equal(res.status, 200);
-    assert.deepEqual(JSON.parse(res.body), { outcome: 'captured', ...big.record });
+    assertDecodedUnderHost(res);
     const unknown = await runWagi(mod, { env: envFor({ ...big, method: null }), body: big.body });
     assert.equal(unknown.status, 200, 'large body of unknown length');
+    assert.deepEqual(JSON.parse(unknown.body), { outcome: 'captured', ...big.record });
   });
 
   test('the response and the log are one write each', async () => {
-    const res = await runWagi(mod, { env: envFor(typical), body: typical.body });
+    const res = await runWagi(mod, { env: envFor({ ...typical, method: null }), body: typical.body });
     assert.ok(res.stdout.toString('utf8').startsWith('Status: 200 OK\nContent-Type: application/json\n'));
     assert.equal(res.headers['cache-control'], 'no-store');
+    const ignored = cases.find((c) => c.name === 'other event type is ignored');
+    const r = await runWagi(mod, { env: envFor(ignored), body: ignored.body });
+    assert.equal(r.stdout.toString('utf8'),
+      'Status: 200 OK\nContent-Type: text/plain; charset=utf-8\nCache-Control: no-store\n\nignored crm.contact.created\n');
+  });
+
+  test('a receipt parses only as a string, as axios reads it', async () => {
+    for (const name of ['other event type is ignored', 'type that only starts with connection.created is ignored']) {
+      const c = cases.find((x) => x.name === name);
+      const text = (await runWagi(mod, { env: envFor(c), body: c.body })).body.toString('utf8');
+      assert.throws(() => JSON.parse(text), SyntaxError, text);
+    }
+  });
+
+  test('look-alike variables placed first never stand in for the real ones', async () => {
+    // a name that only starts with the one looked up must not match
+    const real = envFor(typical);
+    const env = {
+      PANORA_WEBHOOK_SECRET_OLD: 'whsec_not_the_key', HTTP_PANORA_SIGNATURE_EXTRA: 'nonsense',
+      REQUEST_METHOD_OVERRIDE: 'GET', CONTENT_LENGTH_HINT: '1', PANORA_WEBHOOK_MAX_BODY_X: '1', ...real,
+    };
+    assertDecodedUnderHost(await runWagi(mod, { env, body: typical.body }));
+  });
+
+  test('PANORA_WEBHOOK_MAX_BODY can only lower the limit', async () => {
+    const env = { ...envFor({ ...typical, method: null }), PANORA_WEBHOOK_MAX_BODY: String(4 * 1024 * 1024) };
+    const res = await runWagi(mod, { env, body: Buffer.concat([typical.body, Buffer.alloc(1024 * 1024 + 1 - typical.body.length, 0x20)]) });
+    assertRejected(res, 413, 'payload_too_large');
+  });
+
+  test('CONTENT_LENGTH past 2^32 is refused, not wrapped', async () => {
+    const env = envFor(typical);
+    env.CONTENT_LENGTH = String(2 ** 32 + typical.body.length);
+    const res = await runWagi(mod, { env, body: typical.body });
+    assert.notEqual(res.status, 500);
+    assert.ok([400, 413].includes(res.status), `status ${res.status}`);
   });
 });
 

@@ -1,0 +1,161 @@
+/*
+ * store.c -- the Spin flavour's store sink: captured records in the
+ * key-value store "default" (wasi:keyvalue/store@0.2.0-draft2).
+ *
+ *   connection/<id_connection>   the record as JSON, written once: a retry
+ *                                or a replay finds it and changes nothing
+ *   linked-user/<id_linked_user> the JSON array of that user's
+ *                                id_connections
+ *
+ * The index is written before the record, so a record is only ever
+ * reported as kept once both are there. The index is read-modify-write: two
+ * concurrent first deliveries for one user can lose an index entry, never
+ * a record.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "http.h"
+
+#define KV "wasi:keyvalue/store@0.2.0-draft2"
+
+IMPORT(KV, "open")
+void kv_open(const char *id, size_t len, void *ret);
+IMPORT(KV, "[method]bucket.get")
+void kv_get(int32_t b, const char *key, size_t len, void *ret);
+IMPORT(KV, "[method]bucket.set")
+void kv_set(int32_t b, const char *key, size_t klen, const void *v, size_t vlen,
+	void *ret);
+IMPORT(KV, "[method]bucket.exists")
+void kv_exists(int32_t b, const char *key, size_t len, void *ret);
+IMPORT(KV, "[resource-drop]bucket")
+void drop_bucket(int32_t h);
+
+/* Spin's store refuses keys over 256 bytes */
+#define KEY_MAX 256
+
+typedef struct {
+	char *buf;
+	size_t len, cap;
+} membuf;
+
+/* A pw_sink into a membuf; counts past `cap` so overflow shows. */
+static void
+mem_sink(void *arg, const char *p, size_t n)
+{
+	membuf *m = (membuf *)arg;
+
+	if (n <= m->cap && m->len <= m->cap - n) {
+		memcpy(m->buf + m->len, p, n);
+	}
+	m->len += n;
+}
+
+/* `prefix` and `id` into `dst` (KEY_MAX bytes); its length, or 0 if the
+   key would be too long. */
+static size_t
+key_of(char *dst, const char *prefix, pw_span id)
+{
+	size_t n = strlen(prefix);
+
+	if (id.len > KEY_MAX - n) {
+		return 0;
+	}
+	memcpy(dst, prefix, n);
+	memcpy(dst + n, id.ptr, id.len);
+	return n + id.len;
+}
+
+/* A membuf over what is left of the arena, not yet claimed. */
+static void
+membuf_rest(membuf *m)
+{
+	m->buf = http_rest(&m->cap);
+	m->len = 0;
+}
+
+/* The user's index with `rec`'s id_connection appended, into `list`. */
+static int
+index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
+	membuf *list)
+{
+	cabi_result got;
+
+	kv_get(bucket, key, klen, &got);
+	if (got.is_err) {
+		return -1;
+	}
+	membuf_rest(list);
+	if (got.u.opt.is_some && got.u.opt.s.len >= 2) {      /* ["a","b"] */
+		mem_sink(list, got.u.opt.s.ptr, got.u.opt.s.len - 1);
+		mem_sink(list, ",", 1);
+	} else {
+		mem_sink(list, "[", 1);
+	}
+	pw_json_write_string(mem_sink, list, rec->id_connection.ptr,
+		rec->id_connection.len);
+	mem_sink(list, "]", 1);
+	return list->len <= list->cap ? 0 : -1;
+}
+
+/* see http.h */
+sink_result
+store_record(pw_result *res)
+{
+	const pw_record *rec = &res->record;
+	char key[KEY_MAX], key2[KEY_MAX];
+	size_t klen, k2len;
+	cabi_result r, w;
+	membuf json, list;
+	int32_t bucket;
+	sink_result rc = SINK_FAILED;
+
+	klen = key_of(key, "connection/", rec->id_connection);
+	k2len = key_of(key2, "linked-user/", rec->id_linked_user);
+	if (klen == 0 || k2len == 0) {
+		kit_unkept(res, PW_ERR_STORAGE_FAILED,
+			"id_connection or id_linked_user is too long for a store key");
+		return SINK_FAILED;
+	}
+	kv_open("default", 7, &r);
+	if (r.is_err) {
+		kit_unkept(res, PW_ERR_STORAGE_FAILED, NULL);
+		return SINK_FAILED;
+	}
+	bucket = r.u.handle;
+	kv_exists(bucket, key, klen, &w);
+	if (w.is_err) {
+		goto done;
+	}
+	if (w.u.flag) {
+		rc = SINK_KNOWN;
+		goto done;
+	}
+	membuf_rest(&json);
+	pw_write_response(res, mem_sink, &json);
+	if (json.len > json.cap) {
+		goto done;
+	}
+	http_take(json.len);
+	/* the index goes after what the host hands over for it */
+	if (index_with(bucket, key2, k2len, rec, &list) != 0) {
+		goto done;
+	}
+	http_take(list.len);
+	kv_set(bucket, key2, k2len, list.buf, list.len, &w);
+	if (w.is_err) {
+		goto done;
+	}
+	kv_set(bucket, key, klen, json.buf, json.len, &w);
+	if (w.is_err) {
+		goto done;
+	}
+	rc = SINK_KEPT;
+done:
+	drop_bucket(bucket);
+	if (rc == SINK_FAILED) {
+		kit_unkept(res, PW_ERR_STORAGE_FAILED, NULL);
+	}
+	return rc;
+}
