@@ -6,6 +6,7 @@
 #   make run-wagi   sign a sample delivery, run the WAGI module as a command
 #   make test       native unit tests (ASan+UBSan) and WebAssembly end-to-end tests
 #   make bench      speed and size beside a Node receiver; writes build/bench.json
+#   make soak       the reference host under load, SIGKILL half-way, loss check
 #   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make deps       install/fetch dependencies (run automatically, quiet when done)
 #   make clean      remove build/
@@ -80,7 +81,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 VECTORS    := $(BUILD)/vectors/cases.json
 VECTORS_H  := $(BUILD)/vectors/cases.h
 
-.PHONY: all deps host run run-wagi bench test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
+.PHONY: all deps host run run-wagi bench soak test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
         clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -322,6 +323,16 @@ $(BUILD)/bench/%.wasm: tests/bench/%.c | deps
 bench: all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native $(BUILD)/bench/empty.wasm \
        $(BUILD)/bench/cgi_floor.wasm
 	$(NODE_RUN) tests/bench/bench.mjs
+
+# ------------------------------------------------------------ soak
+# The reference host under SOAK_CLIENTS for SOAK_SECONDS, SIGKILL and restart
+# half-way; fails if an acknowledged record is missing. `make test` runs an
+# 8-second version (tests/host/soak.test.mjs).
+SOAK_CLIENTS ?= 50
+SOAK_SECONDS ?= 60
+
+soak: $(HOST_JS)
+	$(NODE_RUN) tests/soak/soak.mjs --clients $(SOAK_CLIENTS) --seconds $(SOAK_SECONDS)
 
 # ------------------------------------------------------------ run and test
 run: $(WASM_MODULE) $(HOST_JS)

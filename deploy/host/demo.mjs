@@ -31,7 +31,8 @@ export function prepareDemo(env) {
   const signature = crypto.createHmac('sha256', secret).update(JSON.stringify(data)).digest('hex');
   fs.writeFileSync(path.join(dir, 'delivery.json'), body);
   sample = { signature, user: row.id_linked_user, file: path.relative(process.cwd(), path.join(dir, 'delivery.json')) };
-  return { PANORA_WEBHOOK_SECRET: secret };
+  // the demo is local: it also serves GET /connections to loopback clients
+  return { PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_LISTING: env.PANORA_WEBHOOK_LISTING ?? '1' };
 }
 
 export function printDemo(base) {

@@ -1,13 +1,18 @@
-// server.mjs -- the reference host: a local webhook endpoint that runs the
-// panora:webhook handler component and persists what it captures.
+// server.mjs -- the reference host: a webhook endpoint that runs the
+// panora:webhook handler component and keeps what it captures in SQLite.
 //
 //   node deploy/host/server.mjs [--demo]
 //
 // Environment:
-//   PANORA_WEBHOOK_SECRET    endpoint secret(s), comma-separated (required)
-//   PANORA_WEBHOOK_DB        SQLite file (default build/panora-webhook.sqlite)
-//   PANORA_WEBHOOK_MAX_BODY  body limit in bytes (default and maximum 1 MiB)
-//   HOST, PORT               where to listen (default 127.0.0.1:8080)
+//   PANORA_WEBHOOK_SECRET       endpoint secret(s), comma-separated (required)
+//   PANORA_WEBHOOK_DB           SQLite file (default build/panora-webhook.sqlite)
+//   PANORA_WEBHOOK_MAX_BODY     body limit in bytes (default and maximum 1 MiB)
+//   PANORA_WEBHOOK_LISTING      "1" serves GET /connections (off by default)
+//   PANORA_WEBHOOK_MAX_CONNECTIONS   open connections at once (default 512)
+//   PANORA_WEBHOOK_HEADERS_TIMEOUT_MS  time to send the headers (default 10000)
+//   PANORA_WEBHOOK_REQUEST_TIMEOUT_MS  time to send the whole request (default 30000)
+//   PANORA_WEBHOOK_SHUTDOWN_GRACE_MS   what running requests get on SIGTERM (default 5000)
+//   HOST, PORT                  where to listen (default 127.0.0.1:8080)
 //
 // Every POST goes to the component's `handle` with the secrets. A captured
 // record is upserted on id_connection (signed): Panora's retry, or a replay
@@ -16,9 +21,14 @@
 // ("captured <id_connection> new" or "known", "ignored <type>"), never the
 // record, and the JSON error body otherwise; a store that fails answers 503
 // storage_failed, so that Panora sends the delivery again.
-// GET /connections?id_linked_user=... lists what was caught, to loopback
-// clients of a loopback listener only. SIGINT/SIGTERM stop accepting, let
-// running requests finish, checkpoint the WAL and exit.
+//
+// Hostile traffic: no request of any shape ends the process; the store
+// waits at most STORE_BUSY_MS for a lock; connections are capped and every
+// phase of a request has a deadline; a body over the limit is refused
+// before it is read (Expect: 100-continue, or Content-Length) or as soon as
+// it passes the limit, and the 413 is sent before the connection closes.
+// SIGINT/SIGTERM: stop accepting, give running requests the grace period,
+// close every connection, checkpoint the WAL and exit, within 15 s.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -29,49 +39,80 @@ import { errorBody, loadHandler, receipt, toHttp } from './handler.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const BODY_MAX = 1024 * 1024;
+const STORE_BUSY_MS = 250;          // the longest a write waits for the lock
+const DRAIN_MAX = 4 * BODY_MAX;     // what is read and dropped after a 413
+const DRAIN_MS = 2000;
+
+const intIn = (v, lo, hi, dflt) => {
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isInteger(n) && n >= lo && n <= hi ? n : dflt;
+};
 
 function config(env) {
-  const limit = Number(env.PANORA_WEBHOOK_MAX_BODY || BODY_MAX);
   return {
     host: env.HOST || '127.0.0.1',
     port: Number(env.PORT ?? 8080),
     db: env.PANORA_WEBHOOK_DB || path.join(root, 'build/panora-webhook.sqlite'),
     secret: env.PANORA_WEBHOOK_SECRET ?? '',
-    maxBody: Number.isInteger(limit) && limit > 0 && limit <= BODY_MAX ? limit : BODY_MAX,
+    maxBody: intIn(env.PANORA_WEBHOOK_MAX_BODY, 1, BODY_MAX, BODY_MAX),
+    listing: env.PANORA_WEBHOOK_LISTING === '1',
+    maxConnections: intIn(env.PANORA_WEBHOOK_MAX_CONNECTIONS, 1, 65536, 512),
+    headersTimeout: intIn(env.PANORA_WEBHOOK_HEADERS_TIMEOUT_MS, 100, 600000, 10000),
+    requestTimeout: intIn(env.PANORA_WEBHOOK_REQUEST_TIMEOUT_MS, 100, 600000, 30000),
+    grace: intIn(env.PANORA_WEBHOOK_SHUTDOWN_GRACE_MS, 0, 10000, 5000),
   };
 }
 
-const isLoopback = (addr) => addr === '::1' || /^(::ffff:)?127\./.test(addr ?? '');
+const LOOPBACK_NAMES = new Set(['localhost', 'localhost.', 'ip6-localhost', '::1', '[::1]']);
+const isLoopback = (addr) => LOOPBACK_NAMES.has(addr ?? '') || /^(::ffff:)?127\./.test(addr ?? '');
+
+// The path of a request target, whatever its shape: Node's parser accepts
+// targets (`//`, `//a:b@`, `http://[/`) that the URL class refuses.
+function targetOf(raw) {
+  try {
+    const u = new URL(raw, 'http://localhost');
+    return { path: u.pathname, query: u.searchParams };
+  } catch {
+    return { path: null, query: new URLSearchParams() };
+  }
+}
 
 export async function startServer(env = process.env, { log = (l) => process.stderr.write(`${l}\n`) } = {}) {
   const cfg = config(env);
   const handle = await loadHandler();
-  const store = openStore(cfg.db);
+  const store = openStore(cfg.db, { busyTimeout: STORE_BUSY_MS });
   const secrets = cfg.secret === '' ? [] : [cfg.secret];
 
   const send = (res, status, body, headers = {}) => {
+    if (res.headersSent || res.destroyed) return;
     const json = Buffer.from(`${JSON.stringify(body)}\n`);
     res.writeHead(status, {
       'content-type': 'application/json', 'cache-control': 'no-store', 'content-length': json.length, ...headers,
     });
     res.end(json);
   };
+  const sendText = (res, text) => {
+    if (res.headersSent || res.destroyed) return;
+    const b = Buffer.from(text);
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': b.length });
+    res.end(b);
+  };
+  const notFound = (res) => send(res, 404, { outcome: 'rejected', error: 'not_found', message: 'not found' });
 
-  const listConnections = (req, res, url) => {
-    if (!isLoopback(cfg.host) || !isLoopback(req.socket.remoteAddress)) {
-      return send(res, 404, { outcome: 'rejected', error: 'not_found', message: 'not found' });
+  // A local development aid, off unless asked for: it hands out tokens, so
+  // it answers only a loopback client of a loopback listener, and never a
+  // request that came through a proxy (which would make any client look
+  // local).
+  const listConnections = (req, res, query) => {
+    const proxied = req.headers.forwarded !== undefined || req.headers['x-forwarded-for'] !== undefined;
+    if (!cfg.listing || proxied || !isLoopback(cfg.host) || !isLoopback(req.socket.remoteAddress)) {
+      return notFound(res);
     }
-    const user = url.searchParams.get('id_linked_user');
+    const user = query.get('id_linked_user');
     if (!user) {
       return send(res, 400, { outcome: 'rejected', error: 'malformed_request', message: 'id_linked_user is required' });
     }
     return send(res, 200, { connections: store.byLinkedUser(user) });
-  };
-
-  const sendText = (res, text) => {
-    const b = Buffer.from(text);
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': b.length });
-    res.end(b);
   };
 
   // The sender gets a receipt for a 2xx and the JSON error otherwise; the
@@ -88,29 +129,39 @@ export async function startServer(env = process.env, { log = (l) => process.stde
     if (answer.record) {
       try {
         kept = store.upsert(answer.record) ? 'new' : 'known';
-      } catch {
-        const failed = { status: 503, outcome: 'rejected', error: 'storage_failed', message: 'the record could not be stored; Panora will send it again' };
-        log(JSON.stringify({ ...answer.log, outcome: 'rejected', http: 503, error: 'storage_failed' }));
-        return send(res, 503, errorBody(failed));
+      } catch (e) {
+        const failed = { outcome: 'rejected', error: 'storage_failed', message: 'the record could not be stored; Panora will send it again' };
+        log(JSON.stringify({ ...answer.log, outcome: 'rejected', http: 503, error: 'storage_failed', store: e.code ?? 'error' }));
+        return send(res, 503, failed);
       }
     }
     log(JSON.stringify(answer.log));
     return sendText(res, receipt(answer, kept));
   };
 
-  // Answer 413 at once, read nothing more, and drop the connection once the
-  // answer is out (the client may still be sending).
+  // Answer 413, then read on and drop a bounded amount so that the client,
+  // still sending, reads the answer instead of a reset; then close.
   const tooLarge = (req, res) => {
     const answer = toHttp({ failure: { code: 'payload-too-large', httpStatus: 413, message: 'body is larger than the configured limit' } });
     log(JSON.stringify(answer.log));
-    req.pause();
-    res.on('finish', () => req.destroy());
+    let drained = 0;
+    const cut = () => req.destroy();
+    const timer = setTimeout(cut, DRAIN_MS);
+    timer.unref();
+    req.removeAllListeners('data');
+    req.on('data', (chunk) => {
+      drained += chunk.length;
+      if (drained > DRAIN_MAX) cut();
+    });
+    req.on('end', () => clearTimeout(timer));
+    req.on('close', () => clearTimeout(timer));
+    req.resume();
     send(res, 413, errorBody(answer), { connection: 'close' });
   };
 
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://localhost');
-    if (req.method === 'GET' && url.pathname === '/connections') return listConnections(req, res, url);
+  const onRequest = (req, res) => {
+    const target = targetOf(req.url);
+    if (req.method === 'GET' && target.path === '/connections') return listConnections(req, res, target.query);
     if (req.method !== 'POST') {
       req.resume();
       return onWebhook(req, res, new Uint8Array(0));
@@ -121,15 +172,43 @@ export async function startServer(env = process.env, { log = (l) => process.stde
     let size = 0;
     req.on('data', (chunk) => {
       size += chunk.length;
-      if (size > cfg.maxBody) {              // stop buffering at the limit
-        if (!res.headersSent) tooLarge(req, res);
-        return;
-      }
-      chunks.push(chunk);
+      if (size > cfg.maxBody) return tooLarge(req, res);  // stop buffering at the limit
+      return chunks.push(chunk);
     });
     req.on('end', () => {
-      if (!res.headersSent) onWebhook(req, res, Buffer.concat(chunks, size));
+      if (size <= cfg.maxBody) onWebhook(req, res, Buffer.concat(chunks, size));
     });
+    return undefined;
+  };
+
+  const server = http.createServer({
+    headersTimeout: cfg.headersTimeout,
+    requestTimeout: cfg.requestTimeout,
+    keepAliveTimeout: 5000,
+    connectionsCheckingInterval: Math.min(1000, cfg.headersTimeout),
+  }, (req, res) => {
+    try {
+      onRequest(req, res);
+    } catch (e) {
+      // no request of any shape may end the process
+      log(JSON.stringify({ outcome: 'rejected', http: 500, error: 'internal_error', what: String(e?.code ?? e?.name ?? 'error') }));
+      send(res, 500, { outcome: 'rejected', error: 'internal_error', message: 'the request could not be handled' });
+    }
+  });
+  server.maxConnections = cfg.maxConnections;
+  server.maxRequestsPerSocket = 100;
+  // A body over the limit announced with Expect: 100-continue is refused
+  // before the client sends it.
+  server.on('checkContinue', (req, res) => {
+    if (Number(req.headers['content-length']) > cfg.maxBody) return tooLarge(req, res);
+    res.writeContinue();
+    return server.emit('request', req, res);
+  });
+  server.on('clientError', (err, socket) => {
+    if (socket.writable && !socket.writableEnded) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+    socket.destroy();
   });
 
   await new Promise((resolve, reject) => {
@@ -138,10 +217,23 @@ export async function startServer(env = process.env, { log = (l) => process.stde
   });
 
   let closing;
+  // Stop accepting; running requests get `grace` ms; then every connection
+  // is closed, whatever its client does, and the WAL is checkpointed.
   const close = () => {
     closing ??= new Promise((resolve) => {
-      server.close(() => { store.close(); resolve(); });
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        try { store.close(); } catch (e) { log(JSON.stringify({ shutdown: 'store close failed', what: String(e?.code ?? e) })); }
+        resolve();
+      };
+      server.close(finish);
       server.closeIdleConnections();
+      const cut = setTimeout(() => { server.closeAllConnections(); }, cfg.grace);
+      cut.unref();
+      const last = setTimeout(finish, cfg.grace + 2000);   // even if close never calls back
+      last.unref();
     });
     return closing;
   };
@@ -173,8 +265,10 @@ async function main() {
   console.log(`panora-webhook reference host listening on ${base} (SQLite: ${srv.cfg.db})`);
   if (demo) (await import('./demo.mjs')).printDemo(base);
   for (const sig of ['SIGINT', 'SIGTERM']) {
-    process.on(sig, async () => {
-      console.log(`\n${sig}: finishing requests, closing ${srv.cfg.db}`);
+    process.once(sig, async () => {
+      console.log(`\n${sig}: finishing requests (at most ${srv.cfg.grace} ms), closing ${srv.cfg.db}`);
+      // whatever happens, the process is gone 12 s after the signal
+      setTimeout(() => process.exit(1), 12000).unref();
       await srv.close();
       process.exit(0);
     });

@@ -4,7 +4,11 @@
 // connection makes the row, and every later one (Panora's retry, or anyone
 // replaying the same signed data under a new id_event) only counts as a
 // delivery: it never makes a second row and never changes the first.
-// WAL mode; each upsert is one transaction.
+// WAL mode with synchronous=FULL: each upsert is one transaction, and once
+// it has returned (before the 2xx goes out) the row survives a crash of the
+// process or of the machine (SQLite fsyncs the WAL at every commit).
+// A write waits at most `busyTimeout` ms for a lock held elsewhere, then
+// throws SQLITE_BUSY, which the host answers with 503.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,9 +37,9 @@ CREATE INDEX IF NOT EXISTS connections_by_linked_user ON connections (id_linked_
 const COLUMNS = ['id_connection', 'connection_token', 'id_linked_user', 'id_project', 'provider_slug',
   'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp'];
 
-export function openStore(file) {
+export function openStore(file, { busyTimeout = 250 } = {}) {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const db = new Database(file);
+  const db = new Database(file, { timeout: busyTimeout });
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);

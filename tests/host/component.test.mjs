@@ -171,7 +171,7 @@ describe('reference host', () => {
   const hdr = (d) => ({ 'content-type': 'application/json', 'panora-signature': d.signature });
 
   before(async () => {
-    srv = await startServer({ PANORA_WEBHOOK_SECRET: `old,${secret}`, PANORA_WEBHOOK_DB: path.join(dir, 'db.sqlite'), PORT: '0' },
+    srv = await startServer({ PANORA_WEBHOOK_SECRET: `old,${secret}`, PANORA_WEBHOOK_DB: path.join(dir, 'db.sqlite'), PORT: '0', PANORA_WEBHOOK_LISTING: '1' },
       { log: (l) => logs.push(l) });
     base = `http://127.0.0.1:${srv.address.port}`;
   });
