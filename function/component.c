@@ -45,18 +45,15 @@ typedef struct {
 	cabi_str value;
 } cabi_option_string;                     /* option<string>: 12 bytes  */
 
+/* token-record: one member per PW_RECORD_FIELDS entry, a string for
+   each kind but PW_FIELD_OPTION, which the WIT makes an option<string> */
+typedef cabi_str cabi_PW_FIELD_META, cabi_PW_FIELD_REQUIRED, cabi_PW_FIELD_TEXT;
+typedef cabi_option_string cabi_PW_FIELD_OPTION;
+
 typedef struct {
-	cabi_str id_event;
-	cabi_str id_connection;
-	cabi_str connection_token;
-	cabi_str id_linked_user;
-	cabi_str id_project;
-	cabi_str provider_slug;
-	cabi_str vertical;
-	cabi_str status;
-	cabi_option_string account_url;
-	cabi_str created_at;
-	cabi_option_string expiration_timestamp;
+#define PW_X_ABI(name, kind) cabi_##kind name;
+	PW_RECORD_FIELDS(PW_X_ABI)
+#undef PW_X_ABI
 } cabi_token_record;                      /* 96 bytes                  */
 
 struct ret {                              /* result<outcome, failure>  */
@@ -141,6 +138,12 @@ opt(pw_span s)
 	return o;
 }
 
+/* How each kind of record field crosses: as a string, or an option. */
+#define copy_PW_FIELD_META     str
+#define copy_PW_FIELD_REQUIRED str
+#define copy_PW_FIELD_TEXT     str
+#define copy_PW_FIELD_OPTION   opt
+
 EXPORT(HANDLE_NAME)
 struct ret *handle(const char *method, size_t method_len,
 	const cabi_header *headers, size_t nheaders,
@@ -187,17 +190,9 @@ handle(const char *method, size_t method_len,
 		cabi_token_record *t = &ret_area.u.ok.u.captured;
 
 		ret_area.u.ok.tag = 0;
-		t->id_event = str(r->id_event);
-		t->id_connection = str(r->id_connection);
-		t->connection_token = str(r->connection_token);
-		t->id_linked_user = str(r->id_linked_user);
-		t->id_project = str(r->id_project);
-		t->provider_slug = str(r->provider_slug);
-		t->vertical = str(r->vertical);
-		t->status = str(r->status);
-		t->account_url = opt(r->account_url);
-		t->created_at = str(r->created_at);
-		t->expiration_timestamp = opt(r->expiration_timestamp);
+#define PW_X_COPY(name, kind) t->name = copy_##kind(r->name);
+		PW_RECORD_FIELDS(PW_X_COPY)
+#undef PW_X_COPY
 	} else if (res.status == PW_IGNORED) {
 		ret_area.u.ok.tag = 1;
 		ret_area.u.ok.u.ignored = str(res.type);

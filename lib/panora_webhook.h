@@ -82,6 +82,10 @@ extern "C" {
 /** Length of a Panora-Signature value: 64 hex digits. */
 #define PW_SIGNATURE_HEX_LEN 64
 
+/** The decimal text of a limit macro, for messages that name it. */
+#define PW_STR(x) PW_STR_(x)
+#define PW_STR_(x) #x
+
 #if PW_MAX_DEPTH < 1 || PW_MAX_DEPTH > 64
 #error "PW_MAX_DEPTH must be between 1 and 64"
 #endif
@@ -148,25 +152,46 @@ typedef struct {
 	size_t len;
 } pw_span;
 
+/** What a record field may hold (PW_RECORD_FIELDS). */
+enum {
+	PW_FIELD_META,      /* delivery metadata, not read from data          */
+	PW_FIELD_REQUIRED,  /* a non-empty string, else the data is unusable  */
+	PW_FIELD_TEXT,      /* a string, or null when null or absent          */
+	PW_FIELD_OPTION     /* the same; in the WIT an option<string>         */
+};
+
 /**
- * The token record of a connection.created delivery. Field names are
- * Panora's. id_connection, connection_token and id_linked_user are always
- * non-empty; account_url and expiration_timestamp may be null; the other
- * fields are null only when Panora left them out. Every field is valid
- * UTF-8 without NUL bytes.
+ * The token record's fields, in their one order: X(name, kind). Names are
+ * Panora's. The record struct, the decoder's table, the JSON writer, the
+ * component's ABI copy and the tests' field walk are all generated from
+ * this list; the WIT (wit/catcher.wit) and the test generator
+ * (tests/vectors/gen.mjs) name the same fields, and the tests check that
+ * they agree.
+ */
+#define PW_RECORD_FIELDS(X) \
+	X(id_event,             PW_FIELD_META)     /* unsigned delivery id   */ \
+	X(id_connection,        PW_FIELD_REQUIRED) /* signed; idempotency key */ \
+	X(connection_token,     PW_FIELD_REQUIRED) /* the secret to keep     */ \
+	X(id_linked_user,       PW_FIELD_REQUIRED)                             \
+	X(id_project,           PW_FIELD_TEXT)                                 \
+	X(provider_slug,        PW_FIELD_TEXT)                                 \
+	X(vertical,             PW_FIELD_TEXT)                                 \
+	X(status,               PW_FIELD_TEXT)                                 \
+	X(account_url,          PW_FIELD_OPTION)                               \
+	X(created_at,           PW_FIELD_TEXT)                                 \
+	X(expiration_timestamp, PW_FIELD_OPTION)
+
+/**
+ * The token record of a connection.created delivery, one pw_span per
+ * PW_RECORD_FIELDS entry. id_connection, connection_token and
+ * id_linked_user are always non-empty; the other fields are null (ptr
+ * NULL) when Panora sent null or left them out. Every field is valid UTF-8
+ * without NUL bytes.
  */
 typedef struct {
-	pw_span id_event;             /* delivery id (unsigned metadata)   */
-	pw_span id_connection;        /* signed; the idempotency key       */
-	pw_span connection_token;     /* the secret the customer keeps     */
-	pw_span id_linked_user;
-	pw_span id_project;
-	pw_span provider_slug;
-	pw_span vertical;
-	pw_span status;
-	pw_span account_url;          /* nullable                          */
-	pw_span created_at;
-	pw_span expiration_timestamp; /* nullable                          */
+#define PW_X_SPAN(name, kind) pw_span name;
+	PW_RECORD_FIELDS(PW_X_SPAN)
+#undef PW_X_SPAN
 } pw_record;
 
 /** The result of pw_handle. */
@@ -195,12 +220,15 @@ typedef struct {
 /** \brief Empty keyring. */
 void pw_keyring_init(pw_keyring *kr);
 
-/**
- * \brief Add one secret (UTF-8 bytes, used as-is as the HMAC key).
- * \return 1 if added, 0 if `len` is zero (an empty secret is never a
- *         key), -1 if the keyring is full (then `overflow` is set).
- */
-int pw_keyring_add(pw_keyring *kr, const void *secret, size_t len);
+/** What pw_keyring_add did. */
+typedef enum {
+	PW_KEY_ADDED = 1,   /* the secret is now a key                         */
+	PW_KEY_EMPTY = 0,   /* `len` was zero: an empty secret is never a key  */
+	PW_KEY_FULL = -1    /* the keyring was full; `overflow` is now set     */
+} pw_key_result;
+
+/** \brief Add one secret (UTF-8 bytes, used as-is as the HMAC key). */
+pw_key_result pw_keyring_add(pw_keyring *kr, const void *secret, size_t len);
 
 /**
  * \brief Add a comma-separated secret list, as in PANORA_WEBHOOK_SECRET.

@@ -16,22 +16,19 @@
 /* base64                                                               */
 /* ------------------------------------------------------------------ */
 
-/*
- * The 6-bit value of base64 character `c`, or -1. Branch-free and
- * table-free: each range test is the sign of (lo - c) & (c - hi), which
- * is negative only for lo < c < hi.
- */
+/* The 6-bit value of base64 character `c`, or -1; branch-free on `c`. */
 static int
 b64_value(unsigned c)
 {
-	int x = (int)c, v = -1;
+	int32_t x = (int32_t)c;
+	uint32_t v = (uint32_t)-1;
 
-	v += (((0x40 - x) & (x - 0x5b)) >> 8) & (x - 64);   /* A-Z:  0..25 */
-	v += (((0x60 - x) & (x - 0x7b)) >> 8) & (x - 70);   /* a-z: 26..51 */
-	v += (((0x2f - x) & (x - 0x3a)) >> 8) & (x + 5);    /* 0-9: 52..61 */
-	v += (((0x2a - x) & (x - 0x2c)) >> 8) & 63;         /* +    62     */
-	v += (((0x2e - x) & (x - 0x30)) >> 8) & 64;         /* /    63     */
-	return v;
+	v = ct_select(ct_eq(c, '/'), 63, v);
+	v = ct_select(ct_eq(c, '+'), 62, v);
+	v = ct_select(ct_in(x, '0', '9' + 1), (uint32_t)(x + 4), v);
+	v = ct_select(ct_in(x, 'a', 'z' + 1), (uint32_t)(x - 71), v);
+	v = ct_select(ct_in(x, 'A', 'Z' + 1), (uint32_t)(x - 65), v);
+	return (int)v;
 }
 
 /* see panora_webhook.h */

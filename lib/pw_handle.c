@@ -4,6 +4,8 @@
  * The order of the checks is the contract (see pw_handle in the header):
  * cheap refusals first, then the envelope structure (needed to find the
  * signed span), then the MAC, and only after it the decoding of "data".
+ * pw_handle is that order written as a sequence of stages; each stage
+ * either passes or stops with the refusal already in the result.
  */
 #include <string.h>
 
@@ -110,6 +112,19 @@ fail(pw_result *res, pw_status st, const char *message)
 	return st;
 }
 
+/* What a stage says: go on to the next, or stop (the result is set). */
+typedef enum {
+	STAGE_PASS = 0,
+	STAGE_STOP = 1
+} stage;
+
+static stage
+stop(pw_result *res, pw_status st, const char *message)
+{
+	fail(res, st, message);
+	return STAGE_STOP;
+}
+
 static int
 span_is(const char *p, size_t len, const char *lit)
 {
@@ -185,14 +200,19 @@ typedef struct {
 	size_t used, cap;
 } arena;
 
+/* What decode_string made of a string token. */
+typedef enum {
+	STR_OK = 0,
+	STR_BAD = -1,          /* a bad escape or a lone surrogate          */
+	STR_NUL = -2           /* valid, but the decoded text holds a NUL   */
+} str_result;
+
 /*
  * Decode the string token `t` of `js` into a span: a view into `js` when
  * it holds no escape; else decoded in place when `in_place` is `js` made
  * writable (the decoded data text, which is ours), or into the arena.
- * Returns 0, or -1 for a bad escape or lone surrogate, -2 if the result
- * holds a NUL byte.
  */
-static int
+static str_result
 decode_string(arena *a, const char *js, unsigned char *in_place,
 	const jsmntok_t *t, pw_span *out)
 {
@@ -204,19 +224,19 @@ decode_string(arena *a, const char *js, unsigned char *in_place,
 	if (memchr(s, '\\', len) == NULL) {
 		out->ptr = s;           /* checked: valid UTF-8, no controls */
 		out->len = len;
-		return 0;
+		return STR_OK;
 	}
 	dst = in_place != NULL ? in_place + t->start : a->buf + a->used;
 	n = pw_json_unescape(dst, in_place != NULL ? len : a->cap - a->used, s, len);
 	if (n < 0) {
-		return -1;
+		return STR_BAD;
 	}
 	out->ptr = (const char *)dst;
 	out->len = (size_t)n;
 	if (in_place == NULL) {
 		a->used += (size_t)n;
 	}
-	return memchr(out->ptr, 0, out->len) != NULL ? -2 : 0;
+	return memchr(out->ptr, 0, out->len) != NULL ? STR_NUL : STR_OK;
 }
 
 static const char *
@@ -227,11 +247,11 @@ json_error_message(long e, int in_data)
 		return in_data ? "data is not valid UTF-8 or holds a NUL character"
 			: "body is not valid UTF-8 or holds a NUL byte";
 	case PW_JSON_DEPTH:
-		return in_data ? "data nests deeper than the limit"
-			: "body nests deeper than the limit";
+		return in_data ? "data nests deeper than the limit of " PW_STR(PW_MAX_DEPTH)
+			: "body nests deeper than the limit of " PW_STR(PW_MAX_DEPTH);
 	case PW_JSON_TOKENS:
-		return in_data ? "data holds more JSON values than the limit"
-			: "body holds more JSON values than the limit";
+		return in_data ? "data holds more JSON values than the limit of " PW_STR(PW_MAX_TOKENS)
+			: "body holds more JSON values than the limit of " PW_STR(PW_MAX_TOKENS);
 	case PW_JSON_NOT_OBJ:
 		return in_data ? "data does not hold a JSON object"
 			: "body is not a JSON object";
@@ -245,38 +265,86 @@ json_error_message(long e, int in_data)
 /* The Connection Object                                                */
 /* ------------------------------------------------------------------ */
 
-#define F_REQUIRED 1   /* non-empty string, else unusable */
-#define F_NULLABLE 2   /* JSON null is a value            */
-
+/* PW_RECORD_FIELDS as a table: where each field goes, and what it may be. */
 static const struct {
 	const char *name;
 	size_t offset;
-	int flags;
-	const char *missing;
+	int kind;
+	const char *missing;      /* the refusal when a required one is not usable */
 } fields[] = {
-	{ "id_connection", offsetof(pw_record, id_connection), F_REQUIRED,
-		"data has no usable id_connection (missing, null, empty or not a string)" },
-	{ "connection_token", offsetof(pw_record, connection_token), F_REQUIRED,
-		"data has no usable connection_token (missing, null, empty or not a string)" },
-	{ "id_linked_user", offsetof(pw_record, id_linked_user), F_REQUIRED,
-		"data has no usable id_linked_user (missing, null, empty or not a string)" },
-	{ "id_project", offsetof(pw_record, id_project), F_NULLABLE, NULL },
-	{ "provider_slug", offsetof(pw_record, provider_slug), F_NULLABLE, NULL },
-	{ "vertical", offsetof(pw_record, vertical), F_NULLABLE, NULL },
-	{ "status", offsetof(pw_record, status), F_NULLABLE, NULL },
-	{ "account_url", offsetof(pw_record, account_url), F_NULLABLE, NULL },
-	{ "created_at", offsetof(pw_record, created_at), F_NULLABLE, NULL },
-	{ "expiration_timestamp", offsetof(pw_record, expiration_timestamp),
-		F_NULLABLE, NULL },
+#define missing_PW_FIELD_REQUIRED(name) \
+	"data has no usable " #name " (missing, null, empty or not a string)"
+#define missing_PW_FIELD_META(name)   NULL
+#define missing_PW_FIELD_TEXT(name)   NULL
+#define missing_PW_FIELD_OPTION(name) NULL
+#define PW_X_FIELD(name, kind) \
+	{ #name, offsetof(pw_record, name), kind, missing_##kind(name) },
+	PW_RECORD_FIELDS(PW_X_FIELD)
+#undef PW_X_FIELD
 };
 #define NFIELDS (sizeof fields / sizeof fields[0])
 
+static pw_span *
+field_of(pw_record *r, size_t f)
+{
+	return (pw_span *)(void *)((char *)r + fields[f].offset);
+}
+
+/* The field a top-level key of data names, or NFIELDS: byte for byte,
+   and never the metadata. */
+static size_t
+field_named(const char *key, size_t len)
+{
+	size_t f;
+
+	for (f = 0; f < NFIELDS; f++) {
+		if (fields[f].kind != PW_FIELD_META && span_is(key, len, fields[f].name)) {
+			break;
+		}
+	}
+	return f;
+}
+
+/* Take the value token `v` of field `f` into the record. */
+static stage
+take_field(arena *a, const char *js, unsigned char *mine, size_t f,
+	const jsmntok_t *v, pw_result *res)
+{
+	pw_span *dst = field_of(&res->record, f);
+
+	if (v->type == JSMN_STRING) {
+		switch (decode_string(a, js, mine, v, dst)) {
+		case STR_OK:
+			return STAGE_PASS;
+		case STR_NUL:
+			return stop(res, PW_ERR_UNUSABLE_DATA,
+				"a Connection Object field holds a NUL character");
+		default:
+			return stop(res, PW_ERR_UNUSABLE_DATA,
+				"a Connection Object field is not a valid JSON string");
+		}
+	}
+	if (v->type == JSMN_PRIMITIVE && js[v->start] == 'n'
+		&& fields[f].kind != PW_FIELD_REQUIRED)
+	{
+		dst->ptr = NULL;
+		dst->len = 0;
+		return STAGE_PASS;
+	}
+	if (fields[f].kind != PW_FIELD_REQUIRED) {
+		return stop(res, PW_ERR_UNUSABLE_DATA,
+			"a Connection Object field has the wrong JSON type");
+	}
+	return STAGE_PASS;            /* left empty: refused as missing below */
+}
+
 /*
  * Fill res->record from the Connection Object text `js` (already known to
- * be signed). Keys are matched byte for byte; unknown keys (access_token,
- * refresh_token, token_type among them) are skipped without being read.
- * `mine` is `js` when the text is our own decoded copy: field values are
- * then decoded in place (each only ever shrinks inside its own span).
+ * be signed). Keys are matched byte for byte at the top level only;
+ * unknown keys (access_token, refresh_token, token_type among them) are
+ * skipped without being read. `mine` is `js` when the text is our own
+ * decoded copy: field values are then decoded in place (each only ever
+ * shrinks inside its own span).
  */
 static pw_status
 decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
@@ -292,20 +360,10 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 		return fail(res, PW_ERR_UNUSABLE_DATA, json_error_message(n, 1));
 	}
 	for (i = 1; i + 1 < n; i++) {
-		const jsmntok_t *k = &t[i], *v = &t[i + 1];
-		pw_span *dst;
-		int r;
-
-		if (k->parent != 0) {
+		if (t[i].parent != 0) {
 			continue;
 		}
-		for (f = 0; f < NFIELDS; f++) {
-			if (span_is(js + k->start, (size_t)(k->end - k->start),
-				fields[f].name))
-			{
-				break;
-			}
-		}
+		f = field_named(js + t[i].start, (size_t)(t[i].end - t[i].start));
 		if (f == NFIELDS) {
 			continue;
 		}
@@ -314,32 +372,14 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 				"data repeats a Connection Object field");
 		}
 		seen |= 1u << f;
-		dst = (pw_span *)(void *)((char *)&res->record + fields[f].offset);
-		if (v->type == JSMN_STRING) {
-			r = decode_string(a, js, mine, v, dst);
-			if (r == -1) {
-				return fail(res, PW_ERR_UNUSABLE_DATA,
-					"a Connection Object field is not a valid JSON string");
-			}
-			if (r == -2) {
-				return fail(res, PW_ERR_UNUSABLE_DATA,
-					"a Connection Object field holds a NUL character");
-			}
-		} else if (v->type == JSMN_PRIMITIVE && js[v->start] == 'n'
-			&& (fields[f].flags & F_NULLABLE))
-		{
-			dst->ptr = NULL;
-			dst->len = 0;
-		} else if (!(fields[f].flags & F_REQUIRED)) {
-			return fail(res, PW_ERR_UNUSABLE_DATA,
-				"a Connection Object field has the wrong JSON type");
+		if (take_field(a, js, mine, f, &t[i + 1], res) == STAGE_STOP) {
+			return res->status;
 		}
 	}
 	for (f = 0; f < NFIELDS; f++) {
-		const pw_span *s = (const pw_span *)(const void *)
-			((const char *)&res->record + fields[f].offset);
+		const pw_span *s = field_of(&res->record, f);
 
-		if ((fields[f].flags & F_REQUIRED) && (s->ptr == NULL || s->len == 0)) {
+		if (fields[f].kind == PW_FIELD_REQUIRED && (s->ptr == NULL || s->len == 0)) {
 			return fail(res, PW_ERR_UNUSABLE_DATA, fields[f].missing);
 		}
 	}
@@ -347,6 +387,203 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 	res->status = PW_CAPTURED;
 	res->message = pw_status_message(PW_CAPTURED);
 	return PW_CAPTURED;
+}
+
+/* ------------------------------------------------------------------ */
+/* The stages                                                           */
+/* ------------------------------------------------------------------ */
+
+/* Where the envelope's three members are, as token indexes (-1: absent),
+   and the bytes the signature covers. */
+typedef struct {
+	const char *body;
+	size_t len;
+	long event, type, data;
+	pw_span signed_bytes;
+} envelope;
+
+/* Method, size, secrets, the signature header, the content type. */
+static stage
+check_request(const pw_context *ctx, const pw_keyring *kr,
+	const pw_request *req, pw_span *sig, pw_result *res)
+{
+	if (req->method.ptr != NULL && !span_is(req->method.ptr, req->method.len, "POST")) {
+		return stop(res, PW_ERR_METHOD_NOT_ALLOWED, "only POST is accepted");
+	}
+	if (req->body.len > ctx->body_max) {
+		return stop(res, PW_ERR_PAYLOAD_TOO_LARGE, pw_status_message(PW_ERR_PAYLOAD_TOO_LARGE));
+	}
+	if (req->body.len > ctx->scratch_cap) {
+		return stop(res, PW_ERR_PAYLOAD_TOO_LARGE,
+			"body is larger than the working memory given for it");
+	}
+	if (kr->overflow) {
+		return stop(res, PW_ERR_NO_SECRET,
+			"more endpoint secrets are configured than the limit of " PW_STR(PW_MAX_SECRETS));
+	}
+	if (kr->count == 0) {
+		return stop(res, PW_ERR_NO_SECRET,
+			"no endpoint secret is configured (PANORA_WEBHOOK_SECRET)");
+	}
+	if (req->repeated & PW_REPEATED_SIGNATURE) {
+		return stop(res, PW_ERR_MISSING_SIGNATURE,
+			"the Panora-Signature header appears more than once");
+	}
+	*sig = req->signature.ptr ? trim(req->signature) : req->signature;
+	if (sig->ptr == NULL || sig->len == 0) {
+		return stop(res, PW_ERR_MISSING_SIGNATURE, pw_status_message(PW_ERR_MISSING_SIGNATURE));
+	}
+	if (sig->len != PW_SIGNATURE_HEX_LEN || !all_hex(sig->ptr, sig->len)) {
+		return stop(res, PW_ERR_MISSING_SIGNATURE,
+			"the Panora-Signature header must be exactly " PW_STR(PW_SIGNATURE_HEX_LEN) " hex digits");
+	}
+	if (req->repeated & PW_REPEATED_CONTENT_TYPE) {
+		return stop(res, PW_ERR_MALFORMED_REQUEST,
+			"the Content-Type header appears more than once");
+	}
+	if (req->content_type.ptr != NULL && !is_json_media_type(req->content_type)) {
+		return stop(res, PW_ERR_MALFORMED_REQUEST, "Content-Type must be application/json");
+	}
+	return STAGE_PASS;
+}
+
+/* The signed bytes: data's raw text, quotes included for a string. */
+static pw_span
+signed_span(const pw_context *ctx, const envelope *e)
+{
+	const jsmntok_t *d = &ctx->toks[e->data];
+	size_t q = d->type == JSMN_STRING;
+	pw_span m;
+
+	m.ptr = e->body + d->start - q;
+	m.len = (size_t)(d->end - d->start) + 2 * q;
+	return m;
+}
+
+/* Is top-level key `i` new among the `n` before it, byte for byte? */
+static int
+key_is_new(const envelope *e, const jsmntok_t *t, const long *keys, size_t n, long i)
+{
+	size_t j, kl = (size_t)(t[i].end - t[i].start);
+
+	for (j = 0; j < n; j++) {
+		const jsmntok_t *o = &t[keys[j]];
+
+		if ((size_t)(o->end - o->start) == kl
+			&& memcmp(e->body + o->start, e->body + t[i].start, kl) == 0)
+		{
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* The envelope: one strict JSON object whose top-level keys are unescaped
+   and distinct, holding id_event, type and data of the right types. */
+static stage
+read_envelope(pw_context *ctx, const pw_request *req, envelope *e, pw_result *res)
+{
+	const jsmntok_t *t = ctx->toks;
+	long n, i, keys[PW_MAX_MEMBERS];
+	size_t nkeys = 0;
+
+	e->body = req->body.ptr ? req->body.ptr : "";
+	e->len = req->body.len;
+	e->event = e->type = e->data = -1;
+	n = pw__json_parse(ctx->toks, e->body, e->len);
+	if (n < 0) {
+		return stop(res, PW_ERR_MALFORMED_REQUEST, json_error_message(n, 0));
+	}
+	for (i = 1; i + 1 < n; i++) {
+		const char *ks = e->body + t[i].start;
+		size_t kl = (size_t)(t[i].end - t[i].start);
+
+		if (t[i].parent != 0) {
+			continue;
+		}
+		if (memchr(ks, '\\', kl) != NULL) {
+			return stop(res, PW_ERR_MALFORMED_REQUEST, "top-level keys must not contain escapes");
+		}
+		if (nkeys == PW_MAX_MEMBERS) {
+			return stop(res, PW_ERR_MALFORMED_REQUEST,
+				"body has more top-level members than the limit of " PW_STR(PW_MAX_MEMBERS));
+		}
+		if (!key_is_new(e, t, keys, nkeys, i)) {
+			return stop(res, PW_ERR_MALFORMED_REQUEST, "body repeats a top-level key");
+		}
+		keys[nkeys++] = i;
+		if (span_is(ks, kl, "id_event")) {
+			e->event = i + 1;
+		} else if (span_is(ks, kl, "type")) {
+			e->type = i + 1;
+		} else if (span_is(ks, kl, "data")) {
+			e->data = i + 1;
+		}
+	}
+	if (e->event < 0 || t[e->event].type != JSMN_STRING) {
+		return stop(res, PW_ERR_MALFORMED_REQUEST, "body needs an \"id_event\" string");
+	}
+	if (e->type < 0 || t[e->type].type != JSMN_STRING) {
+		return stop(res, PW_ERR_MALFORMED_REQUEST, "body needs a \"type\" string");
+	}
+	if (e->data < 0 || (t[e->data].type != JSMN_STRING && t[e->data].type != JSMN_OBJECT)) {
+		return stop(res, PW_ERR_MALFORMED_REQUEST,
+			"body needs \"data\" as a JSON string or object");
+	}
+	e->signed_bytes = signed_span(ctx, e);
+	return STAGE_PASS;
+}
+
+/* The MAC of the signed span under every secret, in constant time. */
+static stage
+check_signature(const pw_keyring *kr, pw_span sig, pw_span msg, pw_result *res)
+{
+	if (!pw_verify(kr, sig.ptr, sig.len, msg.ptr, msg.len)) {
+		return stop(res, PW_ERR_BAD_SIGNATURE, pw_status_message(PW_ERR_BAD_SIGNATURE));
+	}
+	return STAGE_PASS;
+}
+
+/* Verified: id_event and type, decoded; other types stop here, ignored. */
+static stage
+read_metadata(const pw_context *ctx, const envelope *e, arena *a, pw_result *res)
+{
+	const jsmntok_t *t = ctx->toks;
+
+	if (decode_string(a, e->body, NULL, &t[e->event], &res->id_event) != STR_OK
+		|| decode_string(a, e->body, NULL, &t[e->type], &res->type) != STR_OK)
+	{
+		memset(&res->id_event, 0, sizeof res->id_event);
+		memset(&res->type, 0, sizeof res->type);
+		return stop(res, PW_ERR_MALFORMED_REQUEST,
+			"id_event and type must be JSON strings without NUL characters");
+	}
+	if (!span_is(res->type.ptr, res->type.len, "connection.created")) {
+		return stop(res, PW_IGNORED, pw_status_message(PW_IGNORED));
+	}
+	return STAGE_PASS;
+}
+
+/* The Connection Object: data decoded (a string) or read as it is. */
+static pw_status
+read_data(pw_context *ctx, const envelope *e, arena *a, pw_result *res)
+{
+	const jsmntok_t *d = &ctx->toks[e->data];
+	size_t start = a->used;
+	long m;
+
+	if (d->type != JSMN_STRING) {
+		return decode_connection(ctx, a, e->signed_bytes.ptr, e->signed_bytes.len,
+			NULL, res);
+	}
+	m = pw_json_unescape(a->buf + start, a->cap - start, e->body + d->start,
+		(size_t)(d->end - d->start));
+	if (m < 0) {
+		return fail(res, PW_ERR_UNUSABLE_DATA, "data is not a valid JSON string");
+	}
+	a->used += (size_t)m;
+	return decode_connection(ctx, a, (const char *)a->buf + start, (size_t)m,
+		a->buf + start, res);
 }
 
 /* ------------------------------------------------------------------ */
@@ -358,163 +595,17 @@ pw_status
 pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 	pw_result *res)
 {
-	const char *body = req->body.ptr ? req->body.ptr : "";
-	size_t blen = req->body.len;
-	jsmntok_t *t = ctx->toks;
-	long n, i, key[PW_MAX_MEMBERS];
-	long i_event = -1, i_type = -1, i_data = -1;
-	size_t nkeys = 0, j;
-	const char *msg;
-	size_t msg_len;
+	arena a = { ctx->scratch, 0, ctx->scratch_cap };
+	envelope e;
 	pw_span sig;
-	arena a;
-	int r;
 
 	memset(res, 0, sizeof *res);
-
-	if (req->method.ptr != NULL
-		&& !span_is(req->method.ptr, req->method.len, "POST"))
+	if (check_request(ctx, kr, req, &sig, res) == STAGE_STOP
+		|| read_envelope(ctx, req, &e, res) == STAGE_STOP
+		|| check_signature(kr, sig, e.signed_bytes, res) == STAGE_STOP
+		|| read_metadata(ctx, &e, &a, res) == STAGE_STOP)
 	{
-		return fail(res, PW_ERR_METHOD_NOT_ALLOWED,
-			"only POST is accepted");
+		return res->status;
 	}
-	if (blen > ctx->body_max) {
-		return fail(res, PW_ERR_PAYLOAD_TOO_LARGE,
-			"body is larger than the configured limit");
-	}
-	if (blen > ctx->scratch_cap) {
-		return fail(res, PW_ERR_PAYLOAD_TOO_LARGE,
-			"body is larger than the working memory given for it");
-	}
-	if (kr->overflow) {
-		return fail(res, PW_ERR_NO_SECRET,
-			"more endpoint secrets are configured than the limit of 8");
-	}
-	if (kr->count == 0) {
-		return fail(res, PW_ERR_NO_SECRET,
-			"no endpoint secret is configured (PANORA_WEBHOOK_SECRET)");
-	}
-	if (req->repeated & PW_REPEATED_SIGNATURE) {
-		return fail(res, PW_ERR_MISSING_SIGNATURE,
-			"the Panora-Signature header appears more than once");
-	}
-	sig = req->signature.ptr ? trim(req->signature) : req->signature;
-	if (sig.ptr == NULL || sig.len == 0) {
-		return fail(res, PW_ERR_MISSING_SIGNATURE,
-			"the Panora-Signature header is missing");
-	}
-	if (sig.len != PW_SIGNATURE_HEX_LEN || !all_hex(sig.ptr, sig.len)) {
-		return fail(res, PW_ERR_MISSING_SIGNATURE,
-			"the Panora-Signature header must be exactly 64 hex digits");
-	}
-	if (req->repeated & PW_REPEATED_CONTENT_TYPE) {
-		return fail(res, PW_ERR_MALFORMED_REQUEST,
-			"the Content-Type header appears more than once");
-	}
-	if (req->content_type.ptr != NULL && !is_json_media_type(req->content_type)) {
-		return fail(res, PW_ERR_MALFORMED_REQUEST,
-			"Content-Type must be application/json");
-	}
-
-	/* The envelope: find id_event, type and the raw span of data. */
-	n = pw__json_parse(t, body, blen);
-	if (n < 0) {
-		return fail(res, PW_ERR_MALFORMED_REQUEST, json_error_message(n, 0));
-	}
-	for (i = 1; i + 1 < n; i++) {
-		const jsmntok_t *k = &t[i];
-		const char *ks = body + k->start;
-		size_t kl = (size_t)(k->end - k->start);
-
-		if (k->parent != 0) {
-			continue;
-		}
-		if (memchr(ks, '\\', kl) != NULL) {
-			return fail(res, PW_ERR_MALFORMED_REQUEST,
-				"top-level keys must not contain escapes");
-		}
-		if (nkeys == PW_MAX_MEMBERS) {
-			return fail(res, PW_ERR_MALFORMED_REQUEST,
-				"body has too many top-level members");
-		}
-		for (j = 0; j < nkeys; j++) {
-			const jsmntok_t *o = &t[key[j]];
-
-			if ((size_t)(o->end - o->start) == kl
-				&& memcmp(body + o->start, ks, kl) == 0)
-			{
-				return fail(res, PW_ERR_MALFORMED_REQUEST,
-					"body repeats a top-level key");
-			}
-		}
-		key[nkeys++] = i;
-		if (span_is(ks, kl, "id_event")) {
-			i_event = i + 1;
-		} else if (span_is(ks, kl, "type")) {
-			i_type = i + 1;
-		} else if (span_is(ks, kl, "data")) {
-			i_data = i + 1;
-		}
-	}
-	if (i_event < 0 || t[i_event].type != JSMN_STRING) {
-		return fail(res, PW_ERR_MALFORMED_REQUEST,
-			"body needs an \"id_event\" string");
-	}
-	if (i_type < 0 || t[i_type].type != JSMN_STRING) {
-		return fail(res, PW_ERR_MALFORMED_REQUEST,
-			"body needs a \"type\" string");
-	}
-	if (i_data < 0 || (t[i_data].type != JSMN_STRING
-		&& t[i_data].type != JSMN_OBJECT))
-	{
-		return fail(res, PW_ERR_MALFORMED_REQUEST,
-			"body needs \"data\" as a JSON string or object");
-	}
-
-	/* The signed bytes: data's raw text, quotes included for a string. */
-	if (t[i_data].type == JSMN_STRING) {
-		msg = body + t[i_data].start - 1;
-		msg_len = (size_t)(t[i_data].end - t[i_data].start) + 2;
-	} else {
-		msg = body + t[i_data].start;
-		msg_len = (size_t)(t[i_data].end - t[i_data].start);
-	}
-	if (!pw_verify(kr, sig.ptr, sig.len, msg, msg_len)) {
-		return fail(res, PW_ERR_BAD_SIGNATURE,
-			"Panora-Signature does not match the body under any configured secret");
-	}
-
-	/* Verified. Decode what the record needs, nothing more. */
-	a.buf = ctx->scratch;
-	a.used = 0;
-	a.cap = ctx->scratch_cap;
-	r = decode_string(&a, body, NULL, &t[i_event], &res->id_event);
-	if (r == 0) {
-		r = decode_string(&a, body, NULL, &t[i_type], &res->type);
-	}
-	if (r != 0) {
-		memset(&res->id_event, 0, sizeof res->id_event);
-		memset(&res->type, 0, sizeof res->type);
-		return fail(res, PW_ERR_MALFORMED_REQUEST,
-			"id_event and type must be JSON strings without NUL characters");
-	}
-	if (!span_is(res->type.ptr, res->type.len, "connection.created")) {
-		return fail(res, PW_IGNORED, pw_status_message(PW_IGNORED));
-	}
-
-	if (t[i_data].type == JSMN_STRING) {
-		size_t start = a.used;
-		long m = pw_json_unescape(a.buf + start, a.cap - start,
-			body + t[i_data].start,
-			(size_t)(t[i_data].end - t[i_data].start));
-
-		if (m < 0) {
-			return fail(res, PW_ERR_UNUSABLE_DATA,
-				"data is not a valid JSON string");
-		}
-		a.used += (size_t)m;
-		return decode_connection(ctx, &a, (const char *)a.buf + start,
-			(size_t)m, a.buf + start, res);
-	}
-	return decode_connection(ctx, &a, msg, msg_len, NULL, res);
+	return read_data(ctx, &e, &a, res);
 }

@@ -27,6 +27,55 @@ void pw__iso8601(char out[20], uint64_t unix_seconds);
 #endif
 
 /*
+ * Constant-time helpers, in BearSSL's manner: every result is a 0/1 bit or
+ * a mask computed with arithmetic, never a branch, so code built from them
+ * reads as intent and still has no secret-dependent control flow. Operands
+ * are 32-bit; the comments say which range each one needs.
+ */
+
+/* 1 if b is 0, 0 if b is 1 (b a bit) */
+static inline uint32_t
+ct_not(uint32_t b)
+{
+	return b ^ 1;
+}
+
+/* 1 if x == 0, else 0 (x < 2^31) */
+static inline uint32_t
+ct_eq0(uint32_t x)
+{
+	return (x - 1) >> 31;
+}
+
+/* 1 if x == y, else 0 (x ^ y < 2^31: bytes, characters) */
+static inline uint32_t
+ct_eq(uint32_t x, uint32_t y)
+{
+	return ct_eq0(x ^ y);
+}
+
+/* 1 if x < y, else 0 (both within -2^30 .. 2^30) */
+static inline uint32_t
+ct_lt(int32_t x, int32_t y)
+{
+	return (uint32_t)(x - y) >> 31;
+}
+
+/* 1 if lo <= x < hi, else 0 (all within -2^30 .. 2^30) */
+static inline uint32_t
+ct_in(int32_t x, int32_t lo, int32_t hi)
+{
+	return ct_lt(x, hi) & ct_not(ct_lt(x, lo));
+}
+
+/* a if bit ctl is 1, else b */
+static inline uint32_t
+ct_select(uint32_t ctl, uint32_t a, uint32_t b)
+{
+	return b ^ ((0u - ctl) & (a ^ b));
+}
+
+/*
  * Length of the well-formed UTF-8 sequence starting at p (p < end, *p >=
  * 0x80), or 0 if it is not one (overlong, surrogate, above U+10FFFF,
  * truncated, stray continuation byte).

@@ -36,23 +36,20 @@ put_member(pw_sink *sink, void *arg, const char *name, pw_span v)
 	put_value(sink, arg, v);
 }
 
-/* "id_event":..,"id_connection":..,... : the record, in one order for the
-   response body and the forward. */
+/* "id_event":..,"id_connection":..,... : the record, in the order of
+   PW_RECORD_FIELDS, for the response body and the forward alike. */
 static void
 put_record(pw_sink *sink, void *arg, const pw_record *r)
 {
-	put(sink, arg, "\"id_event\":");
-	put_value(sink, arg, r->id_event);
-	put_member(sink, arg, "id_connection", r->id_connection);
-	put_member(sink, arg, "connection_token", r->connection_token);
-	put_member(sink, arg, "id_linked_user", r->id_linked_user);
-	put_member(sink, arg, "id_project", r->id_project);
-	put_member(sink, arg, "provider_slug", r->provider_slug);
-	put_member(sink, arg, "vertical", r->vertical);
-	put_member(sink, arg, "status", r->status);
-	put_member(sink, arg, "account_url", r->account_url);
-	put_member(sink, arg, "created_at", r->created_at);
-	put_member(sink, arg, "expiration_timestamp", r->expiration_timestamp);
+	const char *sep = "\"";
+
+#define PW_X_PUT(name, kind) \
+	put(sink, arg, sep); \
+	put(sink, arg, #name "\":"); \
+	put_value(sink, arg, r->name); \
+	sep = ",\"";
+	PW_RECORD_FIELDS(PW_X_PUT)
+#undef PW_X_PUT
 }
 
 static pw_span

@@ -46,8 +46,7 @@ pw_ct_equal(const void *a, const void *b, size_t len)
 	for (i = 0; i < len; i++) {
 		d |= (uint32_t)(x[i] ^ y[i]);
 	}
-	/* d < 256: d - 1 has its top bit set exactly when d == 0 */
-	return (int)((d - 1) >> 31);
+	return (int)ct_eq0(d);              /* d < 256 */
 }
 
 /*
@@ -64,14 +63,11 @@ hex_decode_ct(unsigned char *out, const char *hex, size_t n)
 		int32_t c = (unsigned char)hex[i];
 		int32_t dig = c - '0';            /* -48 .. 207 */
 		int32_t let = (c | 0x20) - 'a';   /* -97 .. 158 */
-		/* 0 <= x < n, as a bit: both signs read off bit 31 */
-		uint32_t isd = ((uint32_t)(dig - 10) >> 31) & ~((uint32_t)dig >> 31);
-		uint32_t isl = ((uint32_t)(let - 6) >> 31) & ~((uint32_t)let >> 31);
-		uint32_t mdig = (uint32_t)0 - isd;
-		uint32_t mlet = (uint32_t)0 - isl;
-		uint32_t v = ((uint32_t)dig & mdig) | ((uint32_t)(let + 10) & mlet);
+		uint32_t isd = ct_in(dig, 0, 10);
+		uint32_t isl = ct_in(let, 0, 6);
+		uint32_t v = ct_select(isd, (uint32_t)dig, (uint32_t)(let + 10));
 
-		bad |= ~(mdig | mlet) & 1;
+		bad |= ct_not(isd | isl);
 		if ((i & 1) == 0) {
 			out[i >> 1] = (unsigned char)(v << 4);
 		} else {
@@ -117,19 +113,19 @@ pw_keyring_wipe(pw_keyring *kr)
 }
 
 /* see panora_webhook.h */
-int
+pw_key_result
 pw_keyring_add(pw_keyring *kr, const void *secret, size_t len)
 {
 	if (len == 0) {
-		return 0;
+		return PW_KEY_EMPTY;
 	}
 	if (kr->count >= PW_MAX_SECRETS) {
 		kr->overflow = 1;
-		return -1;
+		return PW_KEY_FULL;
 	}
 	br_hmac_key_init(&kr->keys[kr->count], &br_sha256_vtable, secret, len);
 	kr->count++;
-	return 1;
+	return PW_KEY_ADDED;
 }
 
 /*
@@ -142,9 +138,9 @@ static int
 is_structure(char c, int want_comma)
 {
 	uint32_t x = (unsigned char)c;
-	uint32_t comma = ((x ^ ',') - 1) >> 31;
-	uint32_t blank = (((x ^ ' ') - 1) >> 31) | (((x ^ '\t') - 1) >> 31);
-	uint32_t r = want_comma ? comma : blank;
+	uint32_t comma = ct_eq(x, ',');
+	uint32_t blank = ct_eq(x, ' ') | ct_eq(x, '\t');
+	uint32_t r = want_comma ? comma : blank;   /* want_comma is public */
 
 	PW_DECLASSIFY(&r, sizeof r);
 	return (int)r;
@@ -159,7 +155,7 @@ pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len)
 
 	while (i <= len) {
 		size_t a = i, b;
-		int r;
+		pw_key_result r;
 
 		while (i < len && !is_structure(list[i], 1)) {
 			i++;
@@ -172,12 +168,12 @@ pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len)
 			b--;
 		}
 		r = pw_keyring_add(kr, list + a, b - a);
-		if (r < 0) {
+		if (r == PW_KEY_FULL) {
 			pw_keyring_wipe(kr);
 			kr->overflow = 1;
 			return -1;
 		}
-		added += r;
+		added += r == PW_KEY_ADDED;
 	}
 	return added;
 }

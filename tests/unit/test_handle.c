@@ -20,6 +20,22 @@
 static pw_context ctx;
 static unsigned char scratch[PW_SCRATCH_FOR(PW_BODY_MAX)];
 
+/* The record's fields, by name and place, from the one field list. */
+static const struct {
+	const char *name;
+	size_t offset;
+} record_fields[] = {
+#define PW_X_FIELD(name, kind) { #name, offsetof(pw_record, name) },
+	PW_RECORD_FIELDS(PW_X_FIELD)
+#undef PW_X_FIELD
+};
+
+static pw_span
+record_field(const pw_record *r, size_t f)
+{
+	return *(const pw_span *)(const void *)((const char *)r + record_fields[f].offset);
+}
+
 /* Outputs can be several times the body: escaping grows up to 6x. */
 #define OUT_CAP (8u << 20)
 static char outmem[OUT_CAP], logmem[OUT_CAP];
@@ -122,10 +138,8 @@ test_case(void **state)
 	assert_non_null(res.message);
 
 	if (c->has_record) {
-		const pw_span *got = &res.record.id_event;
-
 		for (f = 0; f < PWT_NFIELDS; f++) {
-			span_equals(pwt_field_names[f], got[f], c->record[f]);
+			span_equals(pwt_field_names[f], record_field(&res.record, f), c->record[f]);
 		}
 	} else {
 		static const pw_record empty;
@@ -264,10 +278,82 @@ test_response_shape(void **state)
 	pw_keyring_wipe(&kr);
 }
 
+/* The C field list and the one the generator (Node) decodes agree. */
+static void
+test_field_lists_agree(void **state)
+{
+	size_t f;
+
+	(void)state;
+	assert_int_equal(sizeof record_fields / sizeof record_fields[0], PWT_NFIELDS);
+	for (f = 0; f < PWT_NFIELDS; f++) {
+		assert_string_equal(record_fields[f].name, pwt_field_names[f]);
+	}
+}
+
+/*
+ * One delivery, by hand, the way Panora makes it: `data` is the Connection
+ * Object as a JSON string, and the signature is
+ * hex(HMAC-SHA256(secret, JSON.stringify(data))), i.e. over the raw text
+ * of the data value, quotes included. (The signature below was computed
+ * with Node: crypto.createHmac('sha256', 'whsec_readme')
+ * .update(JSON.stringify(data)).digest('hex').)
+ */
+static void
+test_one_delivery_by_hand(void **state)
+{
+	static const char body[] =
+		"{\"id_event\":\"evt_1\","
+		"\"data\":\"{\\\"id_connection\\\":\\\"conn_1\\\","
+		"\\\"connection_token\\\":\\\"ctok_1\\\","
+		"\\\"id_linked_user\\\":\\\"user_1\\\","
+		"\\\"access_token\\\":\\\"never-read\\\","
+		"\\\"account_url\\\":null}\","
+		"\"type\":\"connection.created\"}";
+	static const char sig[] =
+		"69a710c60eee35ee101c095a968eb05863cb931f48c6b550c819d622371b0fec";
+	pw_keyring kr;
+	pw_request req;
+	pw_result res;
+
+	(void)state;
+	pw_context_init(&ctx, 0, scratch, sizeof scratch);
+	pw_keyring_init(&kr);
+	assert_int_equal(pw_keyring_add_list(&kr, "whsec_readme", 12), 1);
+	memset(&req, 0, sizeof req);
+	req.signature.ptr = sig;
+	req.signature.len = sizeof sig - 1;
+	req.body.ptr = body;
+	req.body.len = sizeof body - 1;
+
+	assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_CAPTURED);
+	assert_int_equal(pw_status_http(res.status), 200);
+	assert_int_equal(res.record.connection_token.len, 6);
+	assert_memory_equal(res.record.connection_token.ptr, "ctok_1", 6);
+	assert_memory_equal(res.record.id_connection.ptr, "conn_1", 6);
+	assert_memory_equal(res.record.id_linked_user.ptr, "user_1", 6);
+	assert_memory_equal(res.record.id_event.ptr, "evt_1", 5);
+	assert_null(res.record.account_url.ptr);      /* JSON null */
+	assert_null(res.record.provider_slug.ptr);    /* absent    */
+
+	/* one byte of data changed: the same signature no longer matches */
+	{
+		char forged[sizeof body];
+
+		memcpy(forged, body, sizeof body);
+		forged[strstr(forged, "ctok_1") - forged + 5] = '2';
+		req.body.ptr = forged;
+		assert_int_equal(pw_handle(&ctx, &kr, &req, &res), PW_ERR_BAD_SIGNATURE);
+		assert_int_equal(pw_status_http(res.status), 401);
+		assert_null(res.record.connection_token.ptr);
+	}
+	pw_keyring_wipe(&kr);
+}
+
 int
 main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[PWT_NCASES + 4];
+	static struct CMUnitTest tests[PWT_NCASES + 6];
 	size_t i, n = 0;
 
 	for (i = 0; i < PWT_NCASES; i++) {
@@ -286,6 +372,8 @@ main(int argc, char **argv)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_adversarial_corpus_size);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_repeated_headers);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_response_shape);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_field_lists_agree);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_one_delivery_by_hand);
 	}
 	return _cmocka_run_group_tests("handle", tests, n, NULL, NULL);
 }
