@@ -156,34 +156,29 @@ read_method(int32_t req)
 	return span_of(m.other.ptr, m.other.len);
 }
 
-typedef enum {
-	BODY_OK = 0,
-	BODY_TOO_LARGE = -1,    /* more than the limit: reading stopped      */
-	BODY_ERROR = -2         /* the host could not give the body          */
-} body_result;
 
 /*
  * Read the whole body into the arena, compacting the chunks as they come.
  * Stops at once when it passes `limit`.
  */
-static body_result
+static kit_body
 read_body(int32_t req, size_t limit, pw_span *body)
 {
 	cabi_handle_result r;
 	int32_t inbody, stream;
 	unsigned char *start;
 	size_t len = 0;
-	body_result rc = BODY_OK;
+	kit_body rc = KIT_BODY_OK;
 
 	req_consume(req, &r);
 	if (r.is_err) {
-		return BODY_ERROR;
+		return KIT_BODY_ERROR;
 	}
 	inbody = r.handle;
 	body_stream(inbody, &r);
 	if (r.is_err) {
 		drop_incoming_body(inbody);
-		return BODY_ERROR;
+		return KIT_BODY_ERROR;
 	}
 	stream = r.handle;
 	start = arena + arena_used;
@@ -193,7 +188,7 @@ read_body(int32_t req, size_t limit, pw_span *body)
 
 		stream_read(stream, (int64_t)(want < CHUNK ? want : CHUNK), &rd);
 		if (rd.is_err) {
-			rc = rd.u.err.tag == 1 ? BODY_OK : BODY_ERROR;   /* closed: done */
+			rc = rd.u.err.tag == 1 ? KIT_BODY_OK : KIT_BODY_ERROR;   /* closed: done */
 			break;
 		}
 		if ((const unsigned char *)rd.u.ok.ptr != start + len) {
@@ -202,7 +197,7 @@ read_body(int32_t req, size_t limit, pw_span *body)
 		len += rd.u.ok.len;
 		arena_used = (size_t)(start - arena) + len;   /* reclaim the gap */
 		if (len > limit) {
-			rc = BODY_TOO_LARGE;
+			rc = KIT_BODY_TOO_LARGE;
 			break;
 		}
 	}
@@ -400,6 +395,78 @@ keep(pw_result *res, const config *c)
 /* The export                                                           */
 /* ------------------------------------------------------------------ */
 
+/* The request's method and the two headers that matter. */
+static void
+read_headers(int32_t request, pw_request *req)
+{
+	struct { cabi_entry *ptr; size_t len; } entries;
+	int32_t headers = req_headers(request);
+	unsigned seen = 0;
+	size_t i;
+
+	memset(req, 0, sizeof *req);
+	req->method = read_method(request);
+	fields_entries(headers, &entries);
+	for (i = 0; i < entries.len; i++) {
+		const cabi_entry *h = &entries.ptr[i];
+
+		cabi_note_header(req, &seen, h->name.ptr, h->name.len,
+			h->value.ptr, h->value.len);
+	}
+	drop_fields(headers);             /* the entries stay in the arena */
+}
+
+/*
+ * The body of a POST, and the decode scratch after it; other methods read
+ * nothing. 0, or -1 with the refusal in `res`.
+ */
+static int
+read_request_body(int32_t request, pw_request *req, pw_result *res)
+{
+	kit_body rc;
+
+	if (!(req->method.len == 4 && memcmp(req->method.ptr, "POST", 4) == 0)) {
+		return 0;                     /* pw_handle refuses it */
+	}
+	if ((rc = read_body(request, ctx.body_max, &req->body)) != KIT_BODY_OK) {
+		kit_refuse_body(res, rc);
+		return -1;
+	}
+	ctx.scratch = arena + arena_used;
+	ctx.scratch_cap = ARENA_SIZE - arena_used;
+	if (ctx.scratch_cap > req->body.len) {
+		ctx.scratch_cap = req->body.len;
+	}
+	arena_used += ctx.scratch_cap;
+	return 0;
+}
+
+/* Verify and decode, under the configured secrets and body limit. */
+static void
+verify(const config *c, const pw_request *req, pw_result *res)
+{
+	pw_keyring_init(&kr);
+	if (c->secret.ptr != NULL) {
+		pw_keyring_add_list(&kr, c->secret.ptr, c->secret.len);
+	}
+	pw_handle(&ctx, &kr, req, res);
+	pw_keyring_wipe(&kr);
+}
+
+/* The body limit: PANORA_WEBHOOK_MAX_BODY may lower it. */
+static void
+set_limit(const config *c)
+{
+	size_t limit = 0;
+
+	if (c->max_body.ptr != NULL
+		&& kit_parse_size(c->max_body.ptr, c->max_body.len, &limit) != KIT_SIZE_OK)
+	{
+		limit = 0;                    /* not a number: the default */
+	}
+	pw_context_init(&ctx, limit, NULL, 0);
+}
+
 EXPORT("wasi:http/incoming-handler@0.2.0#handle")
 void handle(int32_t request, int32_t outparam);
 
@@ -409,61 +476,19 @@ handle(int32_t request, int32_t outparam)
 	static pw_result res;
 	static config cfg;
 	pw_request req;
-	size_t i, limit = 0;
-	unsigned seen = 0;
-	struct { cabi_entry *ptr; size_t len; } entries;
-	int32_t headers;
 	const char *kept = NULL;
-	body_result rc;
 
 	arena_used = 0;
-	memset(&req, 0, sizeof req);
 	memset(&cfg, 0, sizeof cfg);
 	load_config(&cfg);
-	if (cfg.max_body.ptr != NULL
-		&& kit_parse_size(cfg.max_body.ptr, cfg.max_body.len, &limit) != KIT_SIZE_OK)
-	{
-		limit = 0;                        /* not a number: the default */
-	}
-	pw_context_init(&ctx, limit, NULL, 0);
-	pw_keyring_init(&kr);
-	if (cfg.secret.ptr != NULL) {
-		pw_keyring_add_list(&kr, cfg.secret.ptr, cfg.secret.len);
-	}
-
-	req.method = read_method(request);
-	headers = req_headers(request);
-	fields_entries(headers, &entries);
-	for (i = 0; i < entries.len; i++) {
-		const cabi_entry *h = &entries.ptr[i];
-
-		cabi_note_header(&req, &seen, h->name.ptr, h->name.len,
-			h->value.ptr, h->value.len);
-	}
-
-	if (req.method.len == 4 && memcmp(req.method.ptr, "POST", 4) == 0) {
-		rc = read_body(request, ctx.body_max, &req.body);
-		if (rc != BODY_OK) {
-			kit_refuse(&res, rc == BODY_TOO_LARGE ? PW_ERR_PAYLOAD_TOO_LARGE
-				: PW_ERR_MALFORMED_REQUEST, rc == BODY_TOO_LARGE ? NULL
-				: "the body could not be read");
-			goto send;
+	set_limit(&cfg);
+	read_headers(request, &req);
+	if (read_request_body(request, &req, &res) == 0) {
+		verify(&cfg, &req, &res);
+		if (res.status == PW_CAPTURED) {
+			kept = keep(&res, &cfg);  /* NULL: res is now the refusal */
 		}
-		ctx.scratch = arena + arena_used;
-		ctx.scratch_cap = ARENA_SIZE - arena_used;
-		if (ctx.scratch_cap > req.body.len) {
-			ctx.scratch_cap = req.body.len;
-		}
-		arena_used += ctx.scratch_cap;
 	}
-	pw_handle(&ctx, &kr, &req, &res);
-	pw_keyring_wipe(&kr);
-	if (res.status == PW_CAPTURED) {
-		kept = keep(&res, &cfg);
-	}
-send:
-	pw_keyring_wipe(&kr);
-	drop_fields(headers);
 	respond(outparam, &res, kept);
 	drop_incoming_request(request);
 	log_line(&res);

@@ -50,6 +50,26 @@ kit_unkept(pw_result *res, pw_status st, const char *message)
 	res->type = type;
 }
 
+/* How reading a request body ended, in every adapter. */
+typedef enum {
+	KIT_BODY_OK = 0,
+	KIT_BODY_TOO_LARGE = -1,  /* more than the limit: reading stopped      */
+	KIT_BODY_SHORT = -2,      /* fewer bytes than the length announced     */
+	KIT_BODY_ERROR = -3       /* the host could not give the body          */
+} kit_body;
+
+/* The refusal for a body that did not read KIT_BODY_OK. */
+static inline void
+kit_refuse_body(pw_result *res, kit_body r)
+{
+	if (r == KIT_BODY_TOO_LARGE) {
+		kit_refuse(res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);
+	} else {
+		kit_refuse(res, PW_ERR_MALFORMED_REQUEST, r == KIT_BODY_SHORT
+			? "body is shorter than CONTENT_LENGTH" : "the body could not be read");
+	}
+}
+
 typedef enum {
 	KIT_SIZE_OK = 0,
 	KIT_SIZE_BAD = -1       /* empty, not all digits, or over SIZE_MAX */

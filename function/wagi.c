@@ -152,14 +152,12 @@ parse_size(pw_span s, size_t *val)
 /* Body                                                                 */
 /* ------------------------------------------------------------------ */
 
-enum { BODY_OK, BODY_TOO_LARGE, BODY_SHORT, BODY_ERROR };
-
 /*
  * Read the body: exactly `want` bytes when CONTENT_LENGTH is known, else
  * to end of input. Stops as soon as more than `limit` bytes are seen. A
  * body that outgrows the static buffer moves to claimed pages.
  */
-static int
+static kit_body
 read_body(int known, size_t want, size_t limit, size_t *got)
 {
 	size_t len = 0, cap = known ? want : limit;  /* the most we may read */
@@ -167,7 +165,7 @@ read_body(int known, size_t want, size_t limit, size_t *got)
 
 	if (known && cap > room) {
 		if ((body = claim(cap)) == NULL) {
-			return BODY_ERROR;
+			return KIT_BODY_ERROR;
 		}
 		room = cap;
 	}
@@ -187,7 +185,7 @@ read_body(int known, size_t want, size_t limit, size_t *got)
 				char *big = claim(cap);
 
 				if (big == NULL) {
-					return BODY_ERROR;
+					return KIT_BODY_ERROR;
 				}
 				__builtin_memcpy(big, body, len);
 				body = big;
@@ -197,18 +195,18 @@ read_body(int known, size_t want, size_t limit, size_t *got)
 			iov.buf_len = (room < cap ? room : cap) - len;
 		}
 		if (__wasi_fd_read(0, &iov, 1, &n) != 0) {
-			return BODY_ERROR;
+			return KIT_BODY_ERROR;
 		}
 		if (n == 0) {
 			break;
 		}
 		if (len == cap) {
-			return BODY_TOO_LARGE;
+			return KIT_BODY_TOO_LARGE;
 		}
 		len += n;
 	}
 	*got = len;
-	return (known && len < want) ? BODY_SHORT : BODY_OK;
+	return (known && len < want) ? KIT_BODY_SHORT : KIT_BODY_OK;
 }
 
 /* ------------------------------------------------------------------ */
@@ -253,76 +251,108 @@ respond(const pw_result *res, int direct)
 	bufsink_flush(&err);
 }
 
+/* ------------------------------------------------------------------ */
+/* The stages of one request                                            */
+/* ------------------------------------------------------------------ */
+
+/* The request's headers, as a WAGI host passes them. */
+static void
+read_headers(pw_request *req)
+{
+	__builtin_memset(req, 0, sizeof *req);
+	req->method = env("REQUEST_METHOD");
+	req->signature = env("HTTP_PANORA_SIGNATURE");
+	req->content_type = env("HTTP_CONTENT_TYPE");
+	if (req->content_type.ptr == NULL || req->content_type.len == 0) {
+		req->content_type = env("CONTENT_TYPE");
+		if (req->content_type.len == 0) {
+			req->content_type.ptr = NULL;     /* Spin sets it empty */
+		}
+	}
+}
+
+/*
+ * The body of a POST (or of a direct invocation), and the decode scratch
+ * for it; other methods read nothing. 0, or -1 with the refusal in `res`.
+ */
+static int
+read_request_body(pw_request *req, pw_result *res)
+{
+	pw_span v = env("CONTENT_LENGTH");
+	int known = v.ptr != NULL && v.len > 0;
+	size_t want = 0, got = 0;
+	kit_body r;
+
+	if (req->method.ptr != NULL && !(req->method.len == 4
+		&& __builtin_memcmp(req->method.ptr, "POST", 4) == 0))
+	{
+		return 0;                             /* pw_handle refuses it */
+	}
+	if (known && parse_size(v, &want) != 0) {
+		kit_refuse(res, PW_ERR_MALFORMED_REQUEST, "CONTENT_LENGTH is not a decimal number");
+		return -1;
+	}
+	if (known && want > ctx.body_max) {
+		kit_refuse(res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);  /* before reading */
+		return -1;
+	}
+	if ((r = read_body(known, want, ctx.body_max, &got)) != KIT_BODY_OK) {
+		kit_refuse_body(res, r);
+		return -1;
+	}
+	req->body.ptr = body;
+	req->body.len = got;
+	ctx.scratch = got <= BODY_STATIC ? scratch_static : claim(got);
+	ctx.scratch_cap = ctx.scratch != NULL ? got : 0;
+	return 0;
+}
+
+/* Verify and decode, under the configured secrets and body limit. */
+static void
+handle(const pw_request *req, pw_result *res)
+{
+	pw_span v = env("PANORA_WEBHOOK_SECRET");
+
+	pw_keyring_init(&kr);
+	if (v.ptr != NULL) {
+		pw_keyring_add_list(&kr, v.ptr, v.len);   /* overflow: pw_handle says */
+	}
+	pw_handle(&ctx, &kr, req, res);
+	pw_keyring_wipe(&kr);
+}
+
+/* The body limit: PANORA_WEBHOOK_MAX_BODY may lower it. */
+static void
+set_limit(void)
+{
+	pw_span v = env("PANORA_WEBHOOK_MAX_BODY");
+	size_t limit = 0;
+
+	if (v.ptr != NULL && parse_size(v, &limit) != 0) {
+		limit = 0;                            /* not a number: the default */
+	}
+	pw_context_init(&ctx, limit, NULL, 0);
+}
+
 int
 main(void)
 {
 	pw_request req;
 	pw_result res;
-	pw_span v;
-	size_t limit = 0, want = 0, got = 0;
-	int known, r, direct;
+	int direct;
 
-	__builtin_memset(&req, 0, sizeof req);
 	if (load_env() != 0) {
 		kit_refuse(&res, PW_ERR_MALFORMED_REQUEST,
 			"the request's headers could not be read into memory");
 		respond(&res, 0);
 		return 0;
 	}
-	v = env("PANORA_WEBHOOK_MAX_BODY");
-	if (v.ptr != NULL && parse_size(v, &limit) != 0) {
-		limit = 0;                   /* not a number: the default */
+	set_limit();
+	read_headers(&req);
+	direct = req.method.ptr == NULL;          /* no WAGI host: a command */
+	if (read_request_body(&req, &res) == 0) {
+		handle(&req, &res);
 	}
-	pw_context_init(&ctx, limit, NULL, 0);
-
-	req.method = env("REQUEST_METHOD");
-	direct = req.method.ptr == NULL;     /* no WAGI host: a command */
-	req.signature = env("HTTP_PANORA_SIGNATURE");
-	req.content_type = env("HTTP_CONTENT_TYPE");
-	if (req.content_type.ptr == NULL || req.content_type.len == 0) {
-		req.content_type = env("CONTENT_TYPE");
-		if (req.content_type.len == 0) {
-			req.content_type.ptr = NULL;  /* Spin sets it empty */
-		}
-	}
-
-	if (req.method.ptr == NULL || (req.method.len == 4
-		&& __builtin_memcmp(req.method.ptr, "POST", 4) == 0))
-	{
-		v = env("CONTENT_LENGTH");
-		known = v.ptr != NULL && v.len > 0;
-		if (known && parse_size(v, &want) != 0) {
-			kit_refuse(&res, PW_ERR_MALFORMED_REQUEST,
-				"CONTENT_LENGTH is not a decimal number");
-			goto done;
-		}
-		if (known && want > ctx.body_max) {
-			kit_refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);
-			goto done;
-		}
-		r = read_body(known, want, ctx.body_max, &got);
-		if (r == BODY_TOO_LARGE) {
-			kit_refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);
-			goto done;
-		}
-		if (r != BODY_OK) {
-			kit_refuse(&res, PW_ERR_MALFORMED_REQUEST,
-				r == BODY_SHORT ? "body is shorter than CONTENT_LENGTH"
-				: "the body could not be read");
-			goto done;
-		}
-		req.body.ptr = body;
-		req.body.len = got;
-		ctx.scratch = got <= BODY_STATIC ? scratch_static : claim(got);
-		ctx.scratch_cap = ctx.scratch != NULL ? got : 0;
-	}
-
-	pw_keyring_init(&kr);
-	v = env("PANORA_WEBHOOK_SECRET");
-	if (v.ptr != NULL) {
-		pw_keyring_add_list(&kr, v.ptr, v.len);   /* overflow: pw_handle says */
-	}
-	pw_handle(&ctx, &kr, &req, &res);
 	if (!direct && res.status == PW_CAPTURED) {
 		/* a WAGI host only relays the answer to the sender: nothing on
 		   the user's side would keep the record, so it is not acknowledged
@@ -330,10 +360,7 @@ main(void)
 		kit_unkept(&res, PW_ERR_NO_SINK, "a WAGI host keeps nothing: deploy "
 			"the Spin flavour or a forward (README: where the record goes)");
 	}
-
-done:
-	pw_keyring_wipe(&kr);
-	pw_wipe(env_buf, env_size);        /* the secrets were in there */
+	pw_wipe(env_buf, env_size);               /* the secrets were in there */
 	respond(&res, direct);
 	return 0;
 }
