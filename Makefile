@@ -1,15 +1,7 @@
 # panora-webhook -- a verified Panora connection.created receiver in C/WebAssembly.
 #
-#   make            build build/panora-webhook.wasm (WAGI/CGI command module)
-#   make run        build, start the reference host on 127.0.0.1:8080 (SQLite in
-#                   build/) and print a curl command with a freshly signed delivery
-#   make run-wagi   sign a sample delivery, run the WAGI module as a command
-#   make test       native unit tests (ASan+UBSan) and WebAssembly end-to-end tests
-#   make bench      speed and size beside a Node receiver; writes build/bench.json
-#   make soak       the reference host under load, SIGKILL half-way, loss check
-#   make fuzz       run each libFuzzer target for FUZZ_SECONDS (default 60)
-#   make deps       install/fetch dependencies (run automatically, quiet when done)
-#   make clean      remove build/
+# `make help` lists the targets (each has a ## note below); the main ones are
+# all, run, test, bench and clean.
 #
 # Configuration (make VAR=value):
 #   BODY_MAX        largest accepted body in bytes (default 1 MiB)
@@ -86,42 +78,63 @@ VECTORS_H  := $(BUILD)/vectors/cases.h
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT)
+all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) ## build the four artifacts
 
-help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+help: ## this list (each target has a note after ##)
+	@grep -E '^[a-z][a-z-]*:.*## ' Makefile | sed 's/:.*## /|/' \
+		| awk -F'|' '{ printf "  make %-11s %s\n", $$1, $$2 }'
+	@echo
+	@sed -n '/^# Configuration/,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 # ------------------------------------------------------------ bootstrap
-deps:
+# scripts/deps.sh runs through a stamp: once it has succeeded, a make with
+# everything present runs no bootstrap at all (it runs again when the lock
+# file or the script change, after `make clean`, or on `make deps`).
+DEPS := $(BUILD)/.deps-ok
+
+deps: ## install and fetch the dependencies now (otherwise automatic)
+	@rm -f $(DEPS)
+	@$(MAKE) --no-print-directory $(DEPS)
+
+$(DEPS): scripts/deps.sh package-lock.json
 	@sh scripts/deps.sh '$(BUILD)' '$(BEARSSL_SRC)' '$(BEARSSL_PKG)' \
 		'$(BEARSSL_ORIG)' '$(BEARSSL_SHA256)'
+	@mkdir -p $(@D) && touch $@
 
 # Every recipe that compiles needs the dependencies first; the BearSSL
-# tree appears when `deps` has run.
-$(BEARSSL_SRC)/inc/bearssl_hmac.h $(BR_SRC) &: | deps ;
+# tree appears when the bootstrap has run.
+$(BEARSSL_SRC)/inc/bearssl_hmac.h $(BR_SRC) &: | $(DEPS) ;
 
-$(BUILD)/include/jsmn.h: | deps
+$(BUILD)/include/jsmn.h: | $(DEPS)
 	@mkdir -p $(@D)
 	cp $(JSMN_H) $@
 
 HEADERS := $(LIB_HDR) $(wildcard function/*.h) $(BUILD)/include/jsmn.h \
            $(BEARSSL_SRC)/inc/bearssl_hmac.h
 
-# ------------------------------------------------------------ wasm32
-$(BUILD)/wasm/%.o: lib/%.c $(HEADERS) | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
+# One rule shape for every object of ours:
+#   $(call object_rule,TARGET_PATTERN,SOURCE,COMPILER AND FLAGS)
+define object_rule
+$(1): $(2) $$(HEADERS) | $$(DEPS)
+	@mkdir -p $$(@D)
+	$(3) -c $$< -o $$@
+endef
 
-$(BUILD)/wasm/fn_%.o: function/%.c $(HEADERS) | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
+WASM_COMPILE   = $(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC)
+OZ_COMPILE     = $(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) $(INC)
+NATIVE_COMPILE = $(CC) $(NATIVE_FLAGS) $(WARN) -Wconversion $(DEFS) $(INC)
+
+# ------------------------------------------------------------ wasm32
+$(eval $(call object_rule,$(BUILD)/wasm/%.o,lib/%.c,$(WASM_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm/fn_%.o,function/%.c,$(WASM_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm/h_%.o,tests/harness/%.c,$(WASM_COMPILE)))
 
 # BearSSL: third-party code, built with its own include paths and no -Werror.
 define bearssl_rules
-$(BUILD)/wasm/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | deps
+$(BUILD)/wasm/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
 	@mkdir -p $$(@D)
 	$$(WASM_CC) $$(WASM_FLAGS) $$(BR_INC) -c $$< -o $$@
-$(BUILD)/native/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | deps
+$(BUILD)/native/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(NATIVE_FLAGS) $$(BR_INC) -c $$< -o $$@
 endef
@@ -139,10 +152,6 @@ $(WASM_DEBUG): $(WASM_LIB) $(BUILD)/wasm/fn_wagi.o
 		$^ -o $@ > $(BUILD)/obj/panora-webhook.link.txt
 
 # The core with plain exports and no imports, for differential tests and bench.
-$(BUILD)/wasm/h_%.o: tests/harness/%.c $(HEADERS) | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
-
 $(CORE_MODULE): $(WASM_LIB) $(BUILD)/wasm/h_core_exports.o
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@
@@ -164,7 +173,7 @@ $(BUILD)/obj/catcher.core.wasm: $(WASM_LIB) $(BUILD)/wasm/fn_component.o
 	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
 	@rm -f $@.tmp
 
-$(COMPONENT): $(BUILD)/obj/catcher.core.wasm $(wildcard wit/*.wit) | deps
+$(COMPONENT): $(BUILD)/obj/catcher.core.wasm $(wildcard wit/*.wit) | $(DEPS)
 	$(JCO_EMBED) embed --wit wit --world-name catcher $< -o $(BUILD)/obj/catcher.embedded.wasm
 	$(JCO) new $(BUILD)/obj/catcher.embedded.wasm -o $@
 	@echo "$@: $$(wc -c < $@) bytes"
@@ -176,21 +185,14 @@ $(COMPONENT): $(BUILD)/obj/catcher.core.wasm $(wildcard wit/*.wit) | deps
 OZ_FLAGS := $(subst $(WASM_OPT_LEVEL),-Oz,$(WASM_FLAGS))
 WASM_LIB_OZ := $(patsubst $(BUILD)/wasm/%,$(BUILD)/wasm-oz/%,$(WASM_LIB))
 
-$(BUILD)/wasm-oz/%.o: lib/%.c $(HEADERS) | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
+$(eval $(call object_rule,$(BUILD)/wasm-oz/%.o,lib/%.c,$(OZ_COMPILE)))
 
 $(BUILD)/wasm-oz/br_%.o: $(BUILD)/wasm/br_%.o
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(BUILD)/wasm-oz/fn_%.o: function/%.c $(HEADERS) | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) $(INC) -c $< -o $@
-
-$(BUILD)/wasm-oz/fn_http_spin.o: function/http.c $(HEADERS) | deps
-	@mkdir -p $(@D)
-	$(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) -DPW_SPIN $(INC) -c $< -o $@
+$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_%.o,function/%.c,$(OZ_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$(OZ_COMPILE) -DPW_SPIN))
 
 # What each flavour links besides the core: its glue and its sinks.
 HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o)
@@ -204,7 +206,7 @@ $(BUILD)/obj/http.core.wasm $(BUILD)/obj/http_spin.core.wasm:
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $@.tmp -o $@
 	@rm -f $@.tmp
 
-$(BUILD)/wit/%/.done: wit/http/%.wit $(wildcard wit/http/deps-own/*.wit) scripts/wit-deps.sh | deps
+$(BUILD)/wit/%/.done: wit/http/%.wit $(wildcard wit/http/deps-own/*.wit) scripts/wit-deps.sh | $(DEPS)
 	sh scripts/wit-deps.sh $(@D) $<
 	@touch $@
 
@@ -221,20 +223,18 @@ $(SPIN_COMPONENT): $(BUILD)/obj/http_spin.core.wasm $(BUILD)/wit/spin/.done
 # The reference host loads the component as JavaScript + core wasm.
 HOST_JS := $(BUILD)/host/catcher.js
 
-$(HOST_JS): $(COMPONENT) | deps
+$(HOST_JS): $(COMPONENT) | $(DEPS)
 	$(JCO) transpile $< -o $(@D) --name catcher --instantiation async --no-typescript --quiet
 
-host: $(HOST_JS)
+host: $(HOST_JS) ## transpile the handler component for the reference host
 
 # ------------------------------------------------------------ native (tests)
-$(BUILD)/native/%.o: lib/%.c $(HEADERS) | deps
-	@mkdir -p $(@D)
-	$(CC) $(NATIVE_FLAGS) $(WARN) -Wconversion $(DEFS) $(INC) -c $< -o $@
+$(eval $(call object_rule,$(BUILD)/native/%.o,lib/%.c,$(NATIVE_COMPILE)))
 
 NATIVE_LIB := $(patsubst lib/%.c,$(BUILD)/native/%.o,$(LIB_SRC)) \
               $(patsubst %.c,$(BUILD)/native/br_%.o,$(notdir $(BEARSSL_FILES)))
 
-$(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | deps
+$(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | $(DEPS)
 	@mkdir -p $(@D)
 	$(NODE) tests/vectors/gen.mjs $(BUILD)/vectors
 
@@ -257,7 +257,7 @@ $(BUILD)/ct/ct_check_early_exit: tests/ct/ct_check.c $(LIB_SRC) $(BR_SRC) $(HEAD
 	@mkdir -p $(@D)
 	$(CT_BUILD) -DPW_CT_SELFTEST_EARLY_EXIT $(filter %.c,$^) -o $@
 
-ct-check: $(BUILD)/ct/ct_check $(BUILD)/ct/ct_check_early_exit
+ct-check: $(BUILD)/ct/ct_check $(BUILD)/ct/ct_check_early_exit ## memcheck: no branch on secrets; the planted early exit is caught
 	valgrind -q --error-exitcode=99 $(BUILD)/ct/ct_check
 	@valgrind -q --error-exitcode=99 $(BUILD)/ct/ct_check_early_exit \
 		> $(BUILD)/ct/early_exit.log 2>&1; rc=$$?; \
@@ -284,7 +284,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_SRC) $(BR_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_BUILD) $< $(LIB_SRC) $(BR_SRC) -o $@
 
-fuzz: $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS) ## each libFuzzer target for FUZZ_SECONDS (default 60)
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
@@ -294,7 +294,7 @@ fuzz: $(FUZZ_BINS)
 		[ $$rc -eq 0 ] || { echo "fuzz_$$t: finding, see $(BUILD)/fuzz/$$t.log"; exit 1; }; \
 	done
 
-fuzz-smoke: $(FUZZ_BINS)
+fuzz-smoke: $(FUZZ_BINS) ## FUZZ_RUNS inputs per target from the committed seeds
 	@for t in $(FUZZ_TARGETS); do \
 		rm -rf $(BUILD)/fuzz/smoke/$$t; mkdir -p $(BUILD)/fuzz/smoke/$$t; \
 		$(BUILD)/fuzz/fuzz_$$t $(FUZZ_ARGS) -runs=$(FUZZ_RUNS) \
@@ -304,7 +304,7 @@ fuzz-smoke: $(FUZZ_BINS)
 		echo "fuzz_$$t: $(FUZZ_RUNS) inputs, no finding"; \
 	done
 
-fuzz-seeds: $(VECTORS)
+fuzz-seeds: $(VECTORS) ## rewrite tests/fuzz/corpus from the end-to-end cases
 	$(NODE) tests/fuzz/seed.mjs $(VECTORS) tests/fuzz/corpus
 
 # ------------------------------------------------------------ benchmark
@@ -314,14 +314,16 @@ $(BUILD)/bench/bench_native: tests/bench/bench_native.c $(LIB_SRC) $(BR_SRC) $(H
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 $(WARN) $(DEFS) $(INC) -I$(BEARSSL_SRC)/src $(filter %.c,$^) -o $@
 
-$(BUILD)/bench/%.wasm: tests/bench/%.c | deps
+$(BUILD)/bench/%.wasm: tests/bench/%.c | $(DEPS)
 	@mkdir -p $(@D)
 	$(WASM_CC) $(WASM_FLAGS) $< -o $@.tmp
 	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
 	@rm -f $@.tmp
 
-bench: all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native $(BUILD)/bench/empty.wasm \
-       $(BUILD)/bench/cgi_floor.wasm
+BENCH_NEEDS := all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native \
+               $(BUILD)/bench/empty.wasm $(BUILD)/bench/cgi_floor.wasm
+
+bench: $(BENCH_NEEDS) ## speed and size beside a Node receiver; writes build/bench.json
 	$(NODE_RUN) tests/bench/bench.mjs
 
 # ------------------------------------------------------------ soak
@@ -331,24 +333,24 @@ bench: all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native $(BUILD)/bench/
 SOAK_CLIENTS ?= 50
 SOAK_SECONDS ?= 60
 
-soak: $(HOST_JS)
+soak: $(HOST_JS) ## the reference host under load, SIGKILL half-way, loss check
 	$(NODE_RUN) tests/soak/soak.mjs --clients $(SOAK_CLIENTS) --seconds $(SOAK_SECONDS)
 
 # ------------------------------------------------------------ run and test
-run: $(WASM_MODULE) $(HOST_JS)
+run: $(WASM_MODULE) $(HOST_JS) ## start the reference host with a demo secret; print a signed curl
 	@$(NODE_RUN) deploy/host/server.mjs --demo
 
-run-wagi: $(WASM_MODULE)
+run-wagi: $(WASM_MODULE) ## sign a sample delivery, run the WAGI module as a command
 	@$(NODE_RUN) scripts/run.mjs $(WASM_MODULE)
 
-test: test-unit test-wasm ct-check fuzz-smoke
+test: test-unit test-wasm ct-check fuzz-smoke ## every suite: unit, WebAssembly, host, http, ct-check, fuzz smoke
 
-test-unit: $(UNIT_TESTS)
+test-unit: $(UNIT_TESTS) ## the cmocka suites under ASan and UBSan
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
-test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS)
+test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node suites: WAGI, component, host, wasi:http
 	$(NODE_TEST) tests/wasm/ tests/host/
 	$(NODE_TEST) --test-concurrency=1 tests/http/
 
-clean:
+clean: ## remove build/
 	rm -rf $(BUILD)
