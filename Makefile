@@ -73,7 +73,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 VECTORS    := $(BUILD)/vectors/cases.json
 VECTORS_H  := $(BUILD)/vectors/cases.h
 
-.PHONY: all deps host run run-wagi bench soak test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
+.PHONY: all deps host run run-wagi bench soak mutate test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
         clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -240,7 +240,7 @@ $(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | $(DEPS)
 
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/strbuf.h $(NATIVE_LIB) $(VECTORS_H) $(HEADERS)
 	@mkdir -p $(@D)
-	$(CC) $(NATIVE_FLAGS) $(WARN) -Wno-overlength-strings $(DEFS) $(INC) -I$(BUILD)/vectors \
+	$(CC) $(NATIVE_FLAGS) $(WARN) -Wno-overlength-strings $(DEFS) $(INC) -Ifunction -I$(BUILD)/vectors \
 		$< $(NATIVE_LIB) -lcmocka -o $@
 
 # ------------------------------------------------------------ constant time
@@ -335,6 +335,12 @@ SOAK_SECONDS ?= 60
 
 soak: $(HOST_JS) ## the reference host under load, SIGKILL half-way, loss check
 	$(NODE_RUN) tests/soak/soak.mjs --clients $(SOAK_CLIENTS) --seconds $(SOAK_SECONDS)
+
+# ------------------------------------------------------------ mutation
+# Each mutant of tests/mutate/mutants.mjs applied alone to a scratch copy;
+# every one must be killed by the suites it names. Not part of `make test`.
+mutate: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) $(UNIT_TESTS) ## every mutant of tests/mutate must be killed
+	$(NODE_RUN) tests/mutate/run.mjs
 
 # ------------------------------------------------------------ run and test
 run: $(WASM_MODULE) $(HOST_JS) ## start the reference host with a demo secret; print a signed curl

@@ -157,6 +157,9 @@ test_case(void **state)
 	assert_false(contains(&log, "ctok_", 5));
 	assert_int_equal(log.buf[log.len - 1], '\n');
 	assert_null(memchr(log.buf, '\n', log.len - 1));
+	/* one strict JSON object in valid UTF-8 (a clip inside a character
+	   would break it); Node checks the same lines in tests/wasm */
+	assert_true(pw_json_check(log.buf, log.len - 1) > 0);
 }
 
 static void
@@ -188,6 +191,21 @@ test_status_table(void **state)
 		assert_int_equal(pw_status_ok(t[i].st), t[i].http / 100 == 2);
 	}
 	assert_int_equal(pw_status_http((pw_status)99), 500);
+}
+
+/* A run-time limit can only lower the compile-time one. */
+static void
+test_limit_is_capped(void **state)
+{
+	(void)state;
+	pw_context_init(&ctx, (size_t)PW_BODY_MAX * 4, scratch, sizeof scratch);
+	assert_int_equal(ctx.body_max, PW_BODY_MAX);
+	pw_context_init(&ctx, (size_t)PW_BODY_MAX + 1, scratch, sizeof scratch);
+	assert_int_equal(ctx.body_max, PW_BODY_MAX);
+	pw_context_init(&ctx, 0, scratch, sizeof scratch);
+	assert_int_equal(ctx.body_max, PW_BODY_MAX);
+	pw_context_init(&ctx, 100, scratch, sizeof scratch);
+	assert_int_equal(ctx.body_max, 100);
 }
 
 /* The first case (a typical delivery) as a direct call: its keyring and
@@ -353,7 +371,7 @@ test_one_delivery_by_hand(void **state)
 int
 main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[PWT_NCASES + 6];
+	static struct CMUnitTest tests[PWT_NCASES + 7];
 	size_t i, n = 0;
 
 	for (i = 0; i < PWT_NCASES; i++) {
@@ -369,6 +387,7 @@ main(int argc, char **argv)
 	}
 	if (argc <= 1) {
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_status_table);
+		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_limit_is_capped);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_adversarial_corpus_size);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_repeated_headers);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_response_shape);

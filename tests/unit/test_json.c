@@ -69,6 +69,9 @@ test_check_rejects(void **state)
 		{ "{\"a\":\"\xf5\x80\x80\x80\"}", PW_JSON_UTF8 }, { "{\"a\":\"\xff\"}", PW_JSON_UTF8 },
 		{ "{\"a\":\"\x80\"}", PW_JSON_UTF8 }, { "{\"a\":\"\xe2\x82\"}", PW_JSON_UTF8 },
 		{ "{\"a\":\"\xe2\x82\x41\"}", PW_JSON_UTF8 }, { "{\"\xff\":1}", PW_JSON_UTF8 },
+		/* a lead byte where a continuation byte must stand */
+		{ "{\"a\":\"\xe2\x82\xc2\"}", PW_JSON_UTF8 }, { "{\"a\":\"\xf0\x9f\x98\xf0\"}", PW_JSON_UTF8 },
+		{ "{\"a\":\"\xf0\x9f\xc3\x80\"}", PW_JSON_UTF8 },
 		{ "{\"a\":1}\xef\xbb\xbf", PW_JSON_SYNTAX }, { "\xef\xbb\xbf{}", PW_JSON_NOT_OBJ },
 		{ "{\"a\":1\xc2\xa0}", PW_JSON_SYNTAX }, /* NBSP is not white space */
 	};

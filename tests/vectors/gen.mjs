@@ -245,6 +245,7 @@ const err = (http, code) => ({ http, code });
   add('UTF-8 encoded surrogate', inId([0xed, 0xa0, 0x80]), err(400, 'malformed_request'));
   add('truncated UTF-8', inId([0xe2, 0x82]), err(400, 'malformed_request'));
   add('stray continuation byte', inId([0x80]), err(400, 'malformed_request'));
+  add('a lead byte as the third byte of a sequence', inId([0xe2, 0x82, 0xc2]), err(400, 'malformed_request'));
   add('above U+10FFFF', inId([0xf4, 0x90, 0x80, 0x80]), err(400, 'malformed_request'));
   add('NUL byte after the body', m(bytes(good, [0x00], '')), err(400, 'malformed_request'));
 }
@@ -333,6 +334,13 @@ const err = (http, code) => ({ http, code });
   add('a value spelled like a field name',
     panoraDelivery({ row: { ...row, status: 'vertical', vertical: 'status', provider_slug: 'connection_token' } }), ok);
   const d = panoraDelivery({ row });
+  const lastDigit = `${d.signature.slice(0, 63)}${d.signature[63] === '0' ? '1' : '0'}`;
+  add('only the last hex digit of the signature changed', { ...d, signature: lastDigit }, err(401, 'bad_signature'));
+  const firstDigit = `${d.signature[0] === '0' ? '1' : '0'}${d.signature.slice(1)}`;
+  add('only the first hex digit of the signature changed', { ...d, signature: firstDigit }, err(401, 'bad_signature'));
+  // the log clips id_event to 128 bytes: here the cut falls inside "é"
+  add('id_event whose log clip falls inside a character',
+    panoraDelivery({ row, id_event: `${'a'.repeat(127)}\u00e9-tail` }), ok);
   const env = JSON.parse(d.body.toString());
   const forged = JSON.stringify(connectionRow('forged-beside'));
   const both = `{"id_event":${JSON.stringify(env.id_event)},"data":${JSON.stringify(env.data)},"d\\u0061ta":${JSON.stringify(forged)},"type":"connection.created"}`;

@@ -1,0 +1,249 @@
+// mutants.mjs -- the table `make mutate` runs: small, realistic bugs, each
+// a (file, exact original text, replacement, why) entry, with the suites
+// that ought to catch it, fastest first. Every check in lib/ and function/
+// has at least one. An entry whose original text no longer occurs exactly
+// once in its file is stale and fails the run: keep the table in step with
+// the code.
+//
+// Suites: unit (cmocka), wagi (the WAGI module under Node's WASI),
+// component (the handler component and the reference host), http (the
+// wasi:http components under jco serve), diff (the differential tests),
+// ct (make ct-check).
+export const mutants = [
+  // ---------------------------------------------------------------- MAC compare and keyring
+  {
+    file: 'lib/pw_verify.c', why: 'compare exits early (a timing leak, same answers)', suites: ['ct'],
+    from: '\t\td |= (uint32_t)(x[i] ^ y[i]);\n\t}',
+    to: '\t\td |= (uint32_t)(x[i] ^ y[i]);\n\t\tif (d != 0) {\n\t\t\treturn 0;\n\t\t}\n\t}',
+  },
+  {
+    file: 'lib/pw_verify.c', why: 'only the first half of the MAC is compared', suites: ['unit', 'wagi'],
+    from: 'match |= (uint32_t)pw_ct_equal(got, want, sizeof got);',
+    to: 'match |= (uint32_t)pw_ct_equal(got, want, sizeof got / 2);',
+  },
+  {
+    file: 'lib/pw_verify.c', why: 'only the first secret of a rotation list is tried', suites: ['unit', 'wagi'],
+    from: 'for (i = 0; i < kr->count; i++) {\n\t\tbr_hmac_init',
+    to: 'for (i = 0; i < 1 && i < kr->count; i++) {\n\t\tbr_hmac_init',
+  },
+  {
+    file: 'lib/pw_verify.c', why: 'the keyring takes one secret too many', suites: ['unit', 'wagi'],
+    from: 'if (kr->count >= PW_MAX_SECRETS) {',
+    to: 'if (kr->count > PW_MAX_SECRETS) {',
+  },
+  {
+    file: 'lib/pw_verify.c', why: 'an empty list entry becomes an empty key', suites: ['unit', 'wagi'],
+    from: '\tif (len == 0) {\n\t\treturn PW_KEY_EMPTY;\n\t}',
+    to: '\tif (len == 0 && 0) {\n\t\treturn PW_KEY_EMPTY;\n\t}',
+  },
+  {
+    file: 'lib/pw_verify.c', why: 'hex decoding takes g as a digit', suites: ['unit'],
+    from: 'uint32_t isl = ct_in(let, 0, 6);',
+    to: 'uint32_t isl = ct_in(let, 0, 7);',
+  },
+  // ---------------------------------------------------------------- request checks
+  {
+    file: 'lib/pw_handle.c', why: 'the signature is MACed without its quotes', suites: ['unit', 'wagi'],
+    from: 'size_t q = d->type == JSMN_STRING;',
+    to: 'size_t q = 0;',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'a repeated top-level key is allowed', suites: ['unit', 'wagi'],
+    from: 'if (!key_is_new(e, t, keys, nkeys, i)) {',
+    to: 'if (0 && !key_is_new(e, t, keys, nkeys, i)) {',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'a top-level key spelled with escapes is allowed', suites: ['unit', 'wagi'],
+    from: "if (memchr(ks, '\\\\', kl) != NULL) {",
+    to: "if (0 && memchr(ks, '\\\\', kl) != NULL) {",
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'nested keys count as envelope members', suites: ['unit', 'wagi'],
+    from: '\t\tif (t[i].parent != 0) {\n\t\t\tcontinue;\n\t\t}\n\t\tif (memchr(ks',
+    to: '\t\tif (0) {\n\t\t\tcontinue;\n\t\t}\n\t\tif (memchr(ks',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'nested keys count as Connection Object fields', suites: ['unit', 'wagi'],
+    from: '\t\tif (t[i].parent != 0) {\n\t\t\tcontinue;\n\t\t}\n\t\tf = field_named',
+    to: '\t\tif (0) {\n\t\t\tcontinue;\n\t\t}\n\t\tf = field_named',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'the event type is matched by prefix', suites: ['unit', 'wagi'],
+    from: 'if (!span_is(res->type.ptr, res->type.len, "connection.created")) {',
+    to: 'if (res->type.len < 18 || memcmp(res->type.ptr, "connection.created", 18) != 0) {',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'an empty required field is accepted', suites: ['unit', 'wagi'],
+    from: '(s->ptr == NULL || s->len == 0)',
+    to: '(s->ptr == NULL)',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'a repeated Connection Object field is allowed', suites: ['unit', 'wagi'],
+    from: 'if (seen & (1u << f)) {',
+    to: 'if (0 && (seen & (1u << f))) {',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'any primitive counts as null', suites: ['unit', 'wagi'],
+    from: "if (v->type == JSMN_PRIMITIVE && js[v->start] == 'n'",
+    to: 'if (v->type == JSMN_PRIMITIVE',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'the body limit is off by one', suites: ['unit', 'wagi'],
+    from: 'if (req->body.len > ctx->body_max) {',
+    to: 'if (req->body.len > ctx->body_max + 1) {',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'a run-time limit may raise the compile-time one', suites: ['unit', 'wagi'],
+    from: 'ctx->body_max = (body_max == 0 || body_max > PW_BODY_MAX)',
+    to: 'ctx->body_max = (body_max == 0)',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'a signature of other than 64 digits is decoded anyway', suites: ['unit', 'wagi'],
+    from: 'if (sig->len != PW_SIGNATURE_HEX_LEN || !all_hex(sig->ptr, sig->len)) {',
+    to: 'if (!all_hex(sig->ptr, sig->len)) {',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'any content type is accepted', suites: ['unit', 'wagi'],
+    from: 'if (req->content_type.ptr != NULL && !is_json_media_type(req->content_type)) {',
+    to: 'if (req->content_type.ptr != NULL && !is_json_media_type(req->content_type) && 0) {',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'the status table answers 400 for unusable data', suites: ['unit', 'wagi'],
+    from: '[PW_ERR_UNUSABLE_DATA]      = { 422,',
+    to: '[PW_ERR_UNUSABLE_DATA]      = { 400,',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'an ignored event is not a 2xx', suites: ['unit', 'wagi'],
+    from: 'return st == PW_CAPTURED || st == PW_IGNORED;',
+    to: 'return st == PW_CAPTURED;',
+  },
+  // ---------------------------------------------------------------- JSON and UTF-8
+  {
+    file: 'lib/pw_json.c', why: 'nesting one level deeper than the limit is accepted', suites: ['unit'],
+    from: 'if (depth >= PW_MAX_DEPTH) {',
+    to: 'if (depth > PW_MAX_DEPTH) {',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'one token more than the limit is accepted', suites: ['unit'],
+    from: 'if (++ntok > PW_MAX_TOKENS) {',
+    to: 'if (++ntok > PW_MAX_TOKENS + 1) {',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'three-byte overlong UTF-8 is accepted', suites: ['unit', 'wagi'],
+    from: 'lo = 0xA0;          /* no overlongs */',
+    to: 'lo = 0x80;          /* no overlongs */',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'UTF-8-encoded surrogates are accepted', suites: ['unit', 'wagi'],
+    from: 'hi = 0x9F;          /* no UTF-16 surrogates */',
+    to: 'hi = 0xBF;          /* no UTF-16 surrogates */',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'code points above U+10FFFF are accepted', suites: ['unit', 'wagi'],
+    from: 'hi = 0x8F;          /* nothing above U+10FFFF */',
+    to: 'hi = 0xBF;          /* nothing above U+10FFFF */',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'any high byte passes as a continuation byte', suites: ['unit', 'wagi'],
+    from: 'if ((p[i] & 0xC0) != 0x80) {',
+    to: 'if ((p[i] & 0x80) != 0x80) {',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'a lone low surrogate escape is decoded', suites: ['unit', 'diff'],
+    from: 'if (cp >= 0xDC00 && cp <= 0xDFFF) {\n\t\t\t\treturn -1;              /* lone low surrogate */',
+    to: 'if (0) {\n\t\t\t\treturn -1;              /* lone low surrogate */',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'a surrogate pair decodes one code point off', suites: ['unit', 'wagi', 'diff'],
+    from: 'cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);',
+    to: 'cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC01);',
+  },
+  {
+    file: 'lib/pw_json.c', why: '\\b decodes as a form feed', suites: ['unit', 'diff'],
+    from: "case 'b':  cp = '\\b'; break;",
+    to: "case 'b':  cp = '\\f'; break;",
+  },
+  // ---------------------------------------------------------------- writers
+  {
+    file: 'lib/pw_json.c', why: 'the writer leaves backslashes unescaped', suites: ['unit', 'wagi'],
+    from: "if (c >= 0x20 && c != '\"' && c != '\\\\') {",
+    to: "if (c >= 0x20 && c != '\"') {",
+  },
+  {
+    file: 'lib/pw_json.c', why: 'the writer puts the wrong digit in \\u00XX', suites: ['unit', 'wagi'],
+    from: 'esc[4] = hexd[c >> 4];',
+    to: 'esc[4] = hexd[c & 15];',
+  },
+  {
+    file: 'lib/pw_output.c', why: 'the log clip cuts a UTF-8 character in two', suites: ['unit', 'wagi'],
+    from: "while (v.len > 0 && ((unsigned char)v.ptr[v.len] & 0xC0) == 0x80) {",
+    to: "while (0 && v.len > 0 && ((unsigned char)v.ptr[v.len] & 0xC0) == 0x80) {",
+  },
+  {
+    file: 'lib/pw_output.c', why: 'the receipt writes spaces raw', suites: ['unit', 'wagi'],
+    from: "if (c > 0x20 && c != 0x7f && c != '\\\\') {",
+    to: "if (c >= 0x20 && c != 0x7f && c != '\\\\') {",
+  },
+  // ---------------------------------------------------------------- forward
+  {
+    file: 'lib/pw_forward.c', why: 'the forward signature leaves out the id\'s last byte', suites: ['unit'],
+    from: 'br_hmac_update(&s->mac, id, id_len);',
+    to: 'br_hmac_update(&s->mac, id, id_len - 1);',
+  },
+  {
+    file: 'lib/pw_forward.c', why: 'a URL with user info is accepted', suites: ['unit'],
+    from: "if (url[end] == '@') {",
+    to: "if (0) {",
+  },
+  {
+    file: 'lib/pw_forward.c', why: 'base64 padding is not checked', suites: ['unit'],
+    from: 'if (bits > 0 && (len + bits) % 4 != 0) {',
+    to: 'if (0) {',
+  },
+  {
+    file: 'function/forward.c', why: 'a 4xx from the backend counts as kept', suites: ['http'],
+    from: 'if (status < 200 || status > 299) {',
+    to: 'if (status < 200 || status > 499) {',
+  },
+  // ---------------------------------------------------------------- adapters
+  {
+    file: 'function/kit.h', why: 'header names match only in lower case', suites: ['unit', 'component'],
+    from: '\t\tif (c >= \'A\' && c <= \'Z\') {\n\t\t\tc = (char)(c + 32);\n\t\t}\n\t\tif (c != lower[i]) {',
+    to: '\t\tif (c != lower[i]) {',
+  },
+  {
+    file: 'function/kit.h', why: 'a repeated header is not marked', suites: ['unit', 'component'],
+    from: 'req->repeated |= *seen & bit;',
+    to: 'req->repeated |= 0;',
+  },
+  {
+    file: 'function/kit.h', why: 'size parsing wraps instead of refusing', suites: ['unit', 'wagi'],
+    from: 'if (d > 9 || v > (SIZE_MAX - d) / 10) {',
+    to: 'if (d > 9) {',
+  },
+  {
+    file: 'function/wagi.c', why: 'the environment look-up matches a name prefix', suites: ['wagi'],
+    from: "if (__builtin_strncmp(e, name, nlen) == 0 && e[nlen] == '=') {",
+    to: 'if (__builtin_strncmp(e, name, nlen) == 0) {',
+  },
+  {
+    file: 'function/wagi.c', why: 'a body shorter than CONTENT_LENGTH is accepted', suites: ['wagi'],
+    from: 'return (known && len < want) ? KIT_BODY_SHORT : KIT_BODY_OK;',
+    to: 'return KIT_BODY_OK;',
+  },
+  {
+    file: 'function/wagi.c', why: 'a WAGI host gets the record it cannot keep', suites: ['wagi'],
+    from: 'if (!direct && res.status == PW_CAPTURED) {',
+    to: 'if (0 && !direct && res.status == PW_CAPTURED) {',
+  },
+  {
+    file: 'function/http.c', why: 'a capture with no sink is acknowledged', suites: ['http'],
+    from: 'if (fwd == SINK_NONE) {',
+    to: 'if (0) {',
+  },
+  {
+    file: 'function/store.c', why: 'a known connection is stored again over the first', suites: ['http'],
+    from: '\tif (w.u.flag) {\n\t\trc = SINK_KNOWN;',
+    to: '\tif (0) {\n\t\trc = SINK_KNOWN;',
+  },
+];
