@@ -1,0 +1,116 @@
+// wasmtime.test.mjs -- the WAGI module under wasmtime's own engine and its
+// own WASI (wasmtime-wasi preview1), the closest thing to `wasmtime run`
+// these machines can run: the npm package @bytecodealliance/wizer ships a
+// native binary built on wasmtime, and `--init-func _start` runs a
+// preview1 command's _start with the given environment, stdin and stdout.
+// Two releases are pinned in package-lock.json: wizer 10.0.0 (wasmtime
+// 36.0.2) and 11.0.3 (wasmtime 42.0.1). Every end-to-end case that an
+// environment can carry runs under both, as a WAGI host runs it, and every
+// capture also as a command; each answer (stdout and the log line) must be
+// byte for byte what Node's WASI gives.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+
+const MODULE = 'build/panora-webhook.wasm';
+const ENGINES = [
+  { pkg: 'wizer-wasmtime-36', wasmtime: '36.0.2' },
+  { pkg: 'wizer-wasmtime-42', wasmtime: '42.0.1' },
+];
+const cases = JSON.parse(fs.readFileSync('build/vectors/cases.json', 'utf8'))
+  .map((c) => ({ ...c, body: Buffer.from(c.body, 'base64') }));
+
+// What a process environment can carry: no NUL, no string over 128 KiB.
+const carriable = (env) => Object.entries(env).every(([k, v]) => !`${k}${v}`.includes('\u0000') && k.length + v.length < 100000);
+
+function envOf(c, direct) {
+  const e = wagiEnv({ method: direct ? null : c.method, signature: c.signature, contentType: c.content_type, body: c.body });
+  if (c.secret !== null) e.PANORA_WEBHOOK_SECRET = c.secret;
+  if (c.max_body) e.PANORA_WEBHOOK_MAX_BODY = String(c.max_body);
+  return e;
+}
+
+const runs = [];
+for (const c of cases) {
+  const host = envOf(c, false);
+  if (carriable(host)) runs.push({ name: c.name, mode: 'under a WAGI host', env: host, body: c.body });
+  if (c.code === 'captured' && (c.method === null || c.method === 'POST')) {
+    const direct = envOf(c, true);
+    if (carriable(direct)) runs.push({ name: c.name, mode: 'as a command', env: direct, body: c.body });
+  }
+}
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-wasmtime-'));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+let seq = 0;
+
+// One run of the module's _start under the engine; bounded in time.
+function underWasmtime(bin, { env, body }) {
+  const snap = path.join(tmp, `${seq++}.wasm`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(bin, ['--allow-wasi', '--inherit-stdio', 'true', '--inherit-env', 'true',
+      '--init-func', '_start', MODULE, '-o', snap], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out = [];
+    const err = [];
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error('wasmtime run did not finish in 30 s')); }, 30000);
+    child.stdout.on('data', (d) => out.push(d));
+    child.stderr.on('data', (d) => err.push(d));
+    child.stdin.on('error', () => {});            // a 413 stops reading early
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      fs.rmSync(snap, { force: true });
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
+    });
+    child.stdin.end(body);
+  });
+}
+
+// Run `jobs` with at most `n` at a time.
+async function pool(jobs, n) {
+  const results = new Array(jobs.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      results[i] = await jobs[i]();
+    }
+  }));
+  return results;
+}
+
+describe('the WAGI module under wasmtime (wizer), against Node\'s WASI', () => {
+  let mod;
+  before(async () => { mod = await loadModule(MODULE); });
+
+  for (const engine of ENGINES) {
+    describe(`wasmtime ${engine.wasmtime}`, () => {
+      let bin;
+      before(async () => { bin = (await import(engine.pkg)).default; });
+
+      test(`the binary embeds wasmtime ${engine.wasmtime} and its WASI`, () => {
+        const text = fs.readFileSync(bin).toString('latin1');
+        assert.ok(text.includes(`wasmtime-${engine.wasmtime}/`), 'wasmtime crate version');
+        assert.ok(text.includes(`wasmtime-wasi-${engine.wasmtime}`), 'wasmtime-wasi crate version');
+      });
+
+      test(`${runs.length} runs: the same bytes as Node's WASI, case by case`, async () => {
+        const got = await pool(runs.map((r) => () => underWasmtime(bin, r)), 3);
+        const mismatches = [];
+        for (const [i, r] of runs.entries()) {
+          const w = await runWagi(mod, { env: r.env, body: r.body });
+          const g = got[i];
+          if (g.code !== 0 || !g.stdout.equals(w.stdout) || g.stderr.toString('utf8') !== w.stderr) {
+            mismatches.push(`${r.name} (${r.mode}): exit ${g.code}\n  wasmtime: ${g.stdout.toString().slice(0, 120)}\n  node:     ${w.stdout.toString().slice(0, 120)}\n  stderr:   ${g.stderr.toString().slice(0, 200)}`);
+          }
+        }
+        assert.ok(runs.length >= 140, `only ${runs.length} runs`);
+        assert.deepEqual(mismatches, []);
+      });
+    });
+  }
+});
