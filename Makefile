@@ -120,20 +120,33 @@ $(1): $(2) $$(HEADERS) | $$(DEPS)
 	$(3) -c $$< -o $$@
 endef
 
-WASM_COMPILE   = $(WASM_CC) $(WASM_FLAGS) $(WARN) $(DEFS) $(INC)
+WASM_COMPILE   = $(WASM_CC) $(WASM_FLAGS) $(HOT) $(WARN) $(DEFS) $(INC)
 OZ_COMPILE     = $(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) $(INC)
 NATIVE_COMPILE = $(CC) $(NATIVE_FLAGS) $(WARN) -Wconversion $(DEFS) $(INC)
 
 # ------------------------------------------------------------ wasm32
-$(eval $(call object_rule,$(BUILD)/wasm/%.o,lib/%.c,$(WASM_COMPILE)))
-$(eval $(call object_rule,$(BUILD)/wasm/fn_%.o,function/%.c,$(WASM_COMPILE)))
-$(eval $(call object_rule,$(BUILD)/wasm/h_%.o,tests/harness/%.c,$(WASM_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm/%.o,lib/%.c,$$(WASM_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm/fn_%.o,function/%.c,$$(WASM_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm/h_%.o,tests/harness/%.c,$$(WASM_COMPILE)))
+
+# Hot code for speed, cold code for size: the JSON scanning and decoding
+# (with simd128 where the target has it) and BearSSL's HMAC and SHA-256 are
+# built -O2 for the WAGI module and the handler component, whose time is
+# spent there; everything else -Os. The wasi:http components (-Oz, below)
+# spend theirs on host I/O. `make WASM_SIMD=` builds without simd128 for a
+# host that lacks it (every host named in the README has it).
+WASM_SIMD ?= -msimd128
+$(BUILD)/wasm/pw_json.o: HOT := -O2 $(WASM_SIMD)
+$(BUILD)/wasm/pw_handle.o $(BUILD)/wasm/br_hmac.o $(BUILD)/wasm/br_sha2small.o: HOT := -O2
 
 # BearSSL: third-party code, built with its own include paths and no -Werror.
 define bearssl_rules
 $(BUILD)/wasm/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
 	@mkdir -p $$(@D)
-	$$(WASM_CC) $$(WASM_FLAGS) $$(BR_INC) -c $$< -o $$@
+	$$(WASM_CC) $$(WASM_FLAGS) $$(HOT) $$(BR_INC) -c $$< -o $$@
+$(BUILD)/wasm-oz/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
+	@mkdir -p $$(@D)
+	$$(WASM_CC) $$(OZ_FLAGS) $$(BR_INC) -c $$< -o $$@
 $(BUILD)/native/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
 	@mkdir -p $$(@D)
 	$$(CC) $$(NATIVE_FLAGS) $$(BR_INC) -c $$< -o $$@
@@ -185,14 +198,11 @@ $(COMPONENT): $(BUILD)/obj/catcher.core.wasm $(wildcard wit/*.wit) | $(DEPS)
 OZ_FLAGS := $(subst $(WASM_OPT_LEVEL),-Oz,$(WASM_FLAGS))
 WASM_LIB_OZ := $(patsubst $(BUILD)/wasm/%,$(BUILD)/wasm-oz/%,$(WASM_LIB))
 
-$(eval $(call object_rule,$(BUILD)/wasm-oz/%.o,lib/%.c,$(OZ_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm-oz/%.o,lib/%.c,$$(OZ_COMPILE)))
 
-$(BUILD)/wasm-oz/br_%.o: $(BUILD)/wasm/br_%.o
-	@mkdir -p $(@D)
-	cp $< $@
 
-$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_%.o,function/%.c,$(OZ_COMPILE)))
-$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$(OZ_COMPILE) -DPW_SPIN))
+$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_%.o,function/%.c,$$(OZ_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$$(OZ_COMPILE) -DPW_SPIN))
 
 # What each flavour links besides the core: its glue and its sinks.
 HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o)
@@ -229,7 +239,7 @@ $(HOST_JS): $(COMPONENT) | $(DEPS)
 host: $(HOST_JS) ## transpile the handler component for the reference host
 
 # ------------------------------------------------------------ native (tests)
-$(eval $(call object_rule,$(BUILD)/native/%.o,lib/%.c,$(NATIVE_COMPILE)))
+$(eval $(call object_rule,$(BUILD)/native/%.o,lib/%.c,$$(NATIVE_COMPILE)))
 
 NATIVE_LIB := $(patsubst lib/%.c,$(BUILD)/native/%.o,$(LIB_SRC)) \
               $(patsubst %.c,$(BUILD)/native/br_%.o,$(notdir $(BEARSSL_FILES)))

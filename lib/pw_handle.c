@@ -227,7 +227,7 @@ decode_string(arena *a, const char *js, unsigned char *in_place,
 		return STR_OK;
 	}
 	dst = in_place != NULL ? in_place + t->start : a->buf + a->used;
-	n = pw_json_unescape(dst, in_place != NULL ? len : a->cap - a->used, s, len);
+	n = pw__json_unescape(dst, in_place != NULL ? len : a->cap - a->used, s, len, 1);
 	if (n < 0) {
 		return STR_BAD;
 	}
@@ -355,7 +355,7 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 	long n, i;
 	size_t f;
 
-	n = pw__json_parse(t, js, len);
+	n = pw__json_parse(t, js, len, 1);        /* UTF-8 known: checked or decoded */
 	if (n < 0) {
 		return fail(res, PW_ERR_UNUSABLE_DATA, json_error_message(n, 1));
 	}
@@ -393,12 +393,12 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 /* The stages                                                           */
 /* ------------------------------------------------------------------ */
 
-/* Where the envelope's three members are, as token indexes (-1: absent),
-   and the bytes the signature covers. */
+/* The envelope's three members, as tokens into the body, and the bytes the
+   signature covers. */
 typedef struct {
 	const char *body;
 	size_t len;
-	long event, type, data;
+	jsmntok_t event, type, data;
 	pw_span signed_bytes;
 } envelope;
 
@@ -447,30 +447,43 @@ check_request(const pw_context *ctx, const pw_keyring *kr,
 	return STAGE_PASS;
 }
 
+/* A member's value as a jsmn token, for decode_string. */
+static jsmntok_t
+token_of(const pw__member *m)
+{
+	jsmntok_t t;
+
+	memset(&t, 0, sizeof t);
+	t.type = (jsmntype_t)m->val_type;
+	t.start = (int)m->val_start;
+	t.end = (int)m->val_end;
+	return t;
+}
+
 /* The signed bytes: data's raw text, quotes included for a string. */
 static pw_span
-signed_span(const pw_context *ctx, const envelope *e)
+signed_span(const envelope *e)
 {
-	const jsmntok_t *d = &ctx->toks[e->data];
-	size_t q = d->type == JSMN_STRING;
+	size_t q = e->data.type == JSMN_STRING;
 	pw_span m;
 
-	m.ptr = e->body + d->start - q;
-	m.len = (size_t)(d->end - d->start) + 2 * q;
+	m.ptr = e->body + e->data.start - q;
+	m.len = (size_t)(e->data.end - e->data.start) + 2 * q;
 	return m;
 }
 
-/* Is top-level key `i` new among the `n` before it, byte for byte? */
+/* Is member `i`'s key new among those before it, byte for byte? */
 static int
-key_is_new(const envelope *e, const jsmntok_t *t, const long *keys, size_t n, long i)
+key_is_new(const char *body, const pw__members *ms, size_t i)
 {
-	size_t j, kl = (size_t)(t[i].end - t[i].start);
+	const pw__member *k = &ms->m[i];
+	size_t j, kl = k->key_end - k->key_start;
 
-	for (j = 0; j < n; j++) {
-		const jsmntok_t *o = &t[keys[j]];
+	for (j = 0; j < i; j++) {
+		const pw__member *o = &ms->m[j];
 
-		if ((size_t)(o->end - o->start) == kl
-			&& memcmp(e->body + o->start, e->body + t[i].start, kl) == 0)
+		if (o->key_end - o->key_start == kl
+			&& memcmp(body + o->key_start, body + k->key_start, kl) == 0)
 		{
 			return 0;
 		}
@@ -479,58 +492,59 @@ key_is_new(const envelope *e, const jsmntok_t *t, const long *keys, size_t n, lo
 }
 
 /* The envelope: one strict JSON object whose top-level keys are unescaped
-   and distinct, holding id_event, type and data of the right types. */
+   and distinct, holding id_event, type and data of the right types. The
+   check that reads it also notes its members: one walk, no tokenizer. */
 static stage
-read_envelope(pw_context *ctx, const pw_request *req, envelope *e, pw_result *res)
+read_envelope(const pw_request *req, envelope *e, pw_result *res)
 {
-	const jsmntok_t *t = ctx->toks;
-	long n, i, keys[PW_MAX_MEMBERS];
-	size_t nkeys = 0;
+	const pw__member *ev = NULL, *ty = NULL, *da = NULL;
+	pw__members ms;
+	size_t i;
+	long n;
 
 	e->body = req->body.ptr ? req->body.ptr : "";
 	e->len = req->body.len;
-	e->event = e->type = e->data = -1;
-	n = pw__json_parse(ctx->toks, e->body, e->len);
+	n = pw__json_members(e->body, e->len, &ms);
 	if (n < 0) {
 		return stop(res, PW_ERR_MALFORMED_REQUEST, json_error_message(n, 0));
 	}
-	for (i = 1; i + 1 < n; i++) {
-		const char *ks = e->body + t[i].start;
-		size_t kl = (size_t)(t[i].end - t[i].start);
+	if (ms.count > PW_MAX_MEMBERS) {
+		return stop(res, PW_ERR_MALFORMED_REQUEST,
+			"body has more top-level members than the limit of " PW_STR(PW_MAX_MEMBERS));
+	}
+	for (i = 0; i < ms.count; i++) {
+		const pw__member *m = &ms.m[i];
+		const char *ks = e->body + m->key_start;
+		size_t kl = m->key_end - m->key_start;
 
-		if (t[i].parent != 0) {
-			continue;
-		}
 		if (memchr(ks, '\\', kl) != NULL) {
 			return stop(res, PW_ERR_MALFORMED_REQUEST, "top-level keys must not contain escapes");
 		}
-		if (nkeys == PW_MAX_MEMBERS) {
-			return stop(res, PW_ERR_MALFORMED_REQUEST,
-				"body has more top-level members than the limit of " PW_STR(PW_MAX_MEMBERS));
-		}
-		if (!key_is_new(e, t, keys, nkeys, i)) {
+		if (!key_is_new(e->body, &ms, i)) {
 			return stop(res, PW_ERR_MALFORMED_REQUEST, "body repeats a top-level key");
 		}
-		keys[nkeys++] = i;
 		if (span_is(ks, kl, "id_event")) {
-			e->event = i + 1;
+			ev = m;
 		} else if (span_is(ks, kl, "type")) {
-			e->type = i + 1;
+			ty = m;
 		} else if (span_is(ks, kl, "data")) {
-			e->data = i + 1;
+			da = m;
 		}
 	}
-	if (e->event < 0 || t[e->event].type != JSMN_STRING) {
+	if (ev == NULL || ev->val_type != JSMN_STRING) {
 		return stop(res, PW_ERR_MALFORMED_REQUEST, "body needs an \"id_event\" string");
 	}
-	if (e->type < 0 || t[e->type].type != JSMN_STRING) {
+	if (ty == NULL || ty->val_type != JSMN_STRING) {
 		return stop(res, PW_ERR_MALFORMED_REQUEST, "body needs a \"type\" string");
 	}
-	if (e->data < 0 || (t[e->data].type != JSMN_STRING && t[e->data].type != JSMN_OBJECT)) {
+	if (da == NULL || (da->val_type != JSMN_STRING && da->val_type != JSMN_OBJECT)) {
 		return stop(res, PW_ERR_MALFORMED_REQUEST,
 			"body needs \"data\" as a JSON string or object");
 	}
-	e->signed_bytes = signed_span(ctx, e);
+	e->event = token_of(ev);
+	e->type = token_of(ty);
+	e->data = token_of(da);
+	e->signed_bytes = signed_span(e);
 	return STAGE_PASS;
 }
 
@@ -546,12 +560,10 @@ check_signature(const pw_keyring *kr, pw_span sig, pw_span msg, pw_result *res)
 
 /* Verified: id_event and type, decoded; other types stop here, ignored. */
 static stage
-read_metadata(const pw_context *ctx, const envelope *e, arena *a, pw_result *res)
+read_metadata(const envelope *e, arena *a, pw_result *res)
 {
-	const jsmntok_t *t = ctx->toks;
-
-	if (decode_string(a, e->body, NULL, &t[e->event], &res->id_event) != STR_OK
-		|| decode_string(a, e->body, NULL, &t[e->type], &res->type) != STR_OK)
+	if (decode_string(a, e->body, NULL, &e->event, &res->id_event) != STR_OK
+		|| decode_string(a, e->body, NULL, &e->type, &res->type) != STR_OK)
 	{
 		memset(&res->id_event, 0, sizeof res->id_event);
 		memset(&res->type, 0, sizeof res->type);
@@ -568,7 +580,7 @@ read_metadata(const pw_context *ctx, const envelope *e, arena *a, pw_result *res
 static pw_status
 read_data(pw_context *ctx, const envelope *e, arena *a, pw_result *res)
 {
-	const jsmntok_t *d = &ctx->toks[e->data];
+	const jsmntok_t *d = &e->data;
 	size_t start = a->used;
 	long m;
 
@@ -576,8 +588,8 @@ read_data(pw_context *ctx, const envelope *e, arena *a, pw_result *res)
 		return decode_connection(ctx, a, e->signed_bytes.ptr, e->signed_bytes.len,
 			NULL, res);
 	}
-	m = pw_json_unescape(a->buf + start, a->cap - start, e->body + d->start,
-		(size_t)(d->end - d->start));
+	m = pw__json_unescape(a->buf + start, a->cap - start, e->body + d->start,
+		(size_t)(d->end - d->start), 1);
 	if (m < 0) {
 		return fail(res, PW_ERR_UNUSABLE_DATA, "data is not a valid JSON string");
 	}
@@ -601,9 +613,9 @@ pw_handle(pw_context *ctx, const pw_keyring *kr, const pw_request *req,
 
 	memset(res, 0, sizeof *res);
 	if (check_request(ctx, kr, req, &sig, res) == STAGE_STOP
-		|| read_envelope(ctx, req, &e, res) == STAGE_STOP
+		|| read_envelope(req, &e, res) == STAGE_STOP
 		|| check_signature(kr, sig, e.signed_bytes, res) == STAGE_STOP
-		|| read_metadata(ctx, &e, &a, res) == STAGE_STOP)
+		|| read_metadata(&e, &a, res) == STAGE_STOP)
 	{
 		return res->status;
 	}

@@ -82,11 +82,45 @@ ct_select(uint32_t ctl, uint32_t a, uint32_t b)
  */
 size_t pw__utf8_seq(const unsigned char *p, const unsigned char *end);
 
+/* A top-level member of a JSON object, as offsets into the text. */
+typedef struct {
+	uint32_t key_start, key_end;   /* inside the key's quotes            */
+	uint32_t val_start, val_end;   /* a string: inside its quotes; else
+	                                  the value's whole raw text          */
+	int val_type;                  /* JSMN_STRING, _OBJECT, _ARRAY or
+	                                  _PRIMITIVE                          */
+} pw__member;
+
+typedef struct {
+	pw__member m[PW_MAX_MEMBERS];
+	size_t count;                  /* members seen; only the first
+	                                  PW_MAX_MEMBERS are kept in m        */
+} pw__members;
+
+/*
+ * pw_json_check, noting in the same walk where each top-level member's key
+ * and value are: the envelope is read from this, with no second pass.
+ * Returns what pw_json_check returns.
+ */
+long pw__json_members(const char *js, size_t len, pw__members *out);
+
 /*
  * pw_json_check, then jsmn over the same text into toks[PW_MAX_TOKENS].
+ * With `utf8_ok` the text MUST already be known valid UTF-8 (a checked
+ * body's span, or what pw__json_unescape made): the grammar is checked in
+ * full, the UTF-8 of string bytes is not checked again.
  * Returns the token count or a pw_json_error.
  */
-long pw__json_parse(jsmntok_t *toks, const char *js, size_t len);
+long pw__json_parse(jsmntok_t *toks, const char *js, size_t len, int utf8_ok);
+
+/*
+ * pw_json_unescape; with `checked` the input MUST be the inside of a string
+ * token of a text pw_json_check accepted (so its UTF-8 is valid and its
+ * escapes well-formed): raw bytes are then copied without looking at their
+ * UTF-8 again. Surrogate escapes are paired and checked either way.
+ */
+long pw__json_unescape(unsigned char *out, size_t cap, const char *in,
+	size_t len, int checked);
 
 /*
  * "YYYY-MM-DDTHH:MM:SSZ" (20 bytes, no NUL) for `unix_seconds` in UTC, in

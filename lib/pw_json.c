@@ -10,6 +10,9 @@
  */
 #define PW_JSMN_IMPL
 #include <string.h>
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
 
 #include "pw_jsmn.h"
 #include "pw_internal.h"
@@ -90,14 +93,67 @@ static const unsigned char plain[256] = {
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
-/* The first byte at or after p (before end) that is not plain. */
+/*
+ * The first byte at or after p (before end) that is not plain: a quote, a
+ * backslash, a control byte, or, unless `utf8_ok` (the text is known to be
+ * valid UTF-8 already), a byte of 0x80 or more. Runs of plain bytes are
+ * the bulk of every string, so whole blocks are tested at once: 16 bytes
+ * with wasm simd128, 8 bytes in a 64-bit word elsewhere; the tail byte by
+ * byte.
+ */
+#if defined(__wasm_simd128__)
 static const unsigned char *
-skip_plain(const unsigned char *p, const unsigned char *end)
+skip_block(const unsigned char *p, const unsigned char *end, int utf8_ok)
 {
-	while (end - p >= 4 && (plain[p[0]] & plain[p[1]] & plain[p[2]] & plain[p[3]])) {
-		p += 4;
+	const v128_t ctl = wasm_u8x16_splat(0x20);
+	const v128_t quote = wasm_u8x16_splat('"');
+	const v128_t bslash = wasm_u8x16_splat('\\');
+	const v128_t high = utf8_ok ? wasm_u8x16_splat(0) : wasm_u8x16_splat(0x80);
+
+	while (end - p >= 16) {
+		v128_t v = wasm_v128_load(p);
+		v128_t stop = wasm_v128_or(wasm_v128_or(wasm_u8x16_lt(v, ctl),
+			wasm_i8x16_eq(v, quote)), wasm_i8x16_eq(v, bslash));
+
+		stop = wasm_v128_or(stop, wasm_v128_and(v, high));
+		if (wasm_v128_any_true(stop)) {
+			break;
+		}
+		p += 16;
 	}
-	while (p < end && plain[*p]) {
+	return p;
+}
+#else
+#define ONES 0x0101010101010101u
+/* some byte of x is zero; some byte of x is below n (n <= 0x80): exact */
+#define HAS_ZERO(x)     (((x) - ONES) & ~(x) & (ONES * 0x80))
+#define HAS_BELOW(x, n) (((x) - ONES * (n)) & ~(x) & (ONES * 0x80))
+
+static const unsigned char *
+skip_block(const unsigned char *p, const unsigned char *end, int utf8_ok)
+{
+	const uint64_t high = utf8_ok ? 0 : ONES * 0x80;
+
+	while (end - p >= 8) {
+		uint64_t x;
+
+		memcpy(&x, p, 8);
+		if (HAS_BELOW(x, 0x20) | HAS_ZERO(x ^ (ONES * '"'))
+			| HAS_ZERO(x ^ (ONES * '\\')) | (x & high))
+		{
+			break;
+		}
+		p += 8;
+	}
+	return p;
+}
+#endif
+
+static const unsigned char *
+skip_plain(const unsigned char *p, const unsigned char *end, int utf8_ok)
+{
+	p = skip_block(p, end, utf8_ok);
+	while (p < end && (plain[*p] || (utf8_ok && *p >= 0x80))) {
 		p++;
 	}
 	return p;
@@ -115,7 +171,7 @@ is_hex(unsigned c)
  * is just past the closing quote.
  */
 static long
-check_string(const unsigned char **pp, const unsigned char *end)
+check_string(const unsigned char **pp, const unsigned char *end, int utf8_ok)
 {
 	const unsigned char *p = *pp + 1;
 
@@ -123,7 +179,7 @@ check_string(const unsigned char **pp, const unsigned char *end)
 		unsigned c;
 		size_t n;
 
-		p = skip_plain(p, end);
+		p = skip_plain(p, end, utf8_ok);
 		if (p >= end) {
 			return PW_JSON_SYNTAX;
 		}
@@ -242,16 +298,25 @@ enum {
 	ST_END          /* after the top-level value: only white space */
 };
 
-/* see panora_webhook.h */
-long
-pw_json_check(const char *js, size_t len)
+/*
+ * pw_json_check, and with `utf8_ok` the same grammar over a text already
+ * known to be valid UTF-8 (then bytes of 0x80 or more in strings are not
+ * looked at again; outside strings they are still refused). With `out`,
+ * the same walk also notes where each top-level member's key and value
+ * are, so the envelope needs no second pass.
+ */
+static long
+check_text(const char *js, size_t len, int utf8_ok, pw__members *out)
 {
-	const unsigned char *p = (const unsigned char *)js;
+	const unsigned char *base = (const unsigned char *)js;
+	const unsigned char *p = base;
 	const unsigned char *end = p + len;
 	uint64_t objects = 0;   /* bit d set: level d is an object */
 	unsigned depth = 0;
 	long ntok = 0, r;
 	int st = ST_VALUE;
+	pw__member *cur = NULL; /* the top-level member whose value is next */
+	const unsigned char *q;
 
 	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) {
 		p++;
@@ -278,8 +343,17 @@ pw_json_check(const char *js, size_t len)
 			if (c != '"') {
 				return PW_JSON_SYNTAX;
 			}
-			if ((r = check_string(&p, end)) < 0) {
+			q = p;
+			if ((r = check_string(&p, end, utf8_ok)) < 0) {
 				return r;
+			}
+			if (out != NULL && depth == 1) {
+				cur = out->count < PW_MAX_MEMBERS ? &out->m[out->count] : NULL;
+				out->count++;
+				if (cur != NULL) {
+					cur->key_start = (uint32_t)(q + 1 - base);
+					cur->key_end = (uint32_t)(p - 1 - base);
+				}
 			}
 			st = ST_COLON;
 			goto counted;
@@ -313,6 +387,10 @@ pw_json_check(const char *js, size_t len)
 			if (depth >= PW_MAX_DEPTH) {
 				return PW_JSON_DEPTH;
 			}
+			if (cur != NULL && depth == 1) {     /* a member's value opens */
+				cur->val_type = c == '{' ? JSMN_OBJECT : JSMN_ARRAY;
+				cur->val_start = (uint32_t)(p - base);
+			}
 			objects &= ~((uint64_t)1 << depth);
 			objects |= (uint64_t)(c == '{') << depth;
 			depth++;
@@ -320,8 +398,9 @@ pw_json_check(const char *js, size_t len)
 			st = (c == '{') ? ST_FIRST_KEY : ST_FIRST_VALUE;
 			goto counted;
 		}
+		q = p;
 		if (c == '"') {
-			r = check_string(&p, end);
+			r = check_string(&p, end, utf8_ok);
 		} else if (c == '-' || c - '0' < 10u) {
 			r = check_number(&p, end);
 		} else {
@@ -329,6 +408,14 @@ pw_json_check(const char *js, size_t len)
 		}
 		if (r < 0) {
 			return r;
+		}
+		if (cur != NULL && depth == 1) {         /* a member's value, whole */
+			int str = c == '"';
+
+			cur->val_type = str ? JSMN_STRING : JSMN_PRIMITIVE;
+			cur->val_start = (uint32_t)(q + str - base);
+			cur->val_end = (uint32_t)(p - str - base);
+			cur = NULL;
 		}
 		st = depth ? ST_NEXT : ST_END;
 	counted:
@@ -339,20 +426,39 @@ pw_json_check(const char *js, size_t len)
 	close:
 		p++;
 		depth--;
+		if (cur != NULL && depth == 1) {         /* a member's value closes */
+			cur->val_end = (uint32_t)(p - base);
+			cur = NULL;
+		}
 		st = depth ? ST_NEXT : ST_END;
 	}
 	return st == ST_END ? ntok : PW_JSON_SYNTAX;
 }
 
+/* see panora_webhook.h */
+long
+pw_json_check(const char *js, size_t len)
+{
+	return check_text(js, len, 0, NULL);
+}
+
 /* see pw_internal.h */
 long
-pw__json_parse(jsmntok_t *toks, const char *js, size_t len)
+pw__json_members(const char *js, size_t len, pw__members *out)
+{
+	out->count = 0;
+	return check_text(js, len, 0, out);
+}
+
+/* see pw_internal.h */
+long
+pw__json_parse(jsmntok_t *toks, const char *js, size_t len, int utf8_ok)
 {
 	jsmn_parser ps;
 	long n;
 	int r;
 
-	n = pw_json_check(js, len);
+	n = check_text(js, len, utf8_ok, NULL);
 	if (n < 0) {
 		return n;
 	}
@@ -417,6 +523,14 @@ put_utf8(unsigned char *out, long cp)
 long
 pw_json_unescape(unsigned char *out, size_t cap, const char *in, size_t len)
 {
+	return pw__json_unescape(out, cap, in, len, 0);
+}
+
+/* see pw_internal.h */
+long
+pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
+	int checked)
+{
 	const unsigned char *p = (const unsigned char *)in;
 	const unsigned char *end = p + len;
 	size_t o = 0;
@@ -430,7 +544,7 @@ pw_json_unescape(unsigned char *out, size_t cap, const char *in, size_t len)
 		   well-formed UTF-8, copied in one move (in place, the source is
 		   never behind the destination) */
 		for (;;) {
-			q = skip_plain(q, end);
+			q = skip_plain(q, end, checked);
 			if (q < end && *q >= 0x80) {
 				n = utf8_seq(q, end);
 				if (n == 0) {
@@ -491,16 +605,13 @@ pw_json_unescape(unsigned char *out, size_t cap, const char *in, size_t len)
 			return -1;
 		}
 		p += 2;
-		{
-			unsigned char tmp[4];
-
-			n = put_utf8(tmp, cp);
-			if (cap - o < n) {
-				return -1;
-			}
-			memcpy(out + o, tmp, n);
-			o += n;
+		n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+		if (cap - o < n) {
+			return -1;
 		}
+		/* the escape was at least as long as what it stands for, so in
+		   place the write stays behind the read */
+		o += put_utf8(out + o, cp);
 	}
 }
 

@@ -5,8 +5,10 @@
  *
  * For each delivery: pw_handle warm (keyring set up once, as a long-lived
  * host would), and HMAC-SHA256 alone over the same signed span (the floor).
- * Each figure is RUNS timed loops of ITERS calls after a warm-up; prints one
- * JSON object with median, min and max nanoseconds per call.
+ * Each figure is `runs` timed loops of ITERS calls after a warm-up (runs:
+ * BENCH_NATIVE_RUNS, 1 to 9, default 9); prints one JSON object with
+ * median, min and max nanoseconds per call. bench.mjs calls it once per
+ * round, between the other contenders.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -23,6 +25,7 @@ static pw_context ctx;
 static unsigned char scratch[PW_SCRATCH_FOR(PW_BODY_MAX)];
 static char bodies[MAX_DELIVERIES][PW_BODY_MAX];
 static volatile unsigned sink_;
+static int runs = RUNS;
 
 static double
 now_ns(void)
@@ -97,7 +100,7 @@ static void
 print_figure(const char *name, const double *t, int last)
 {
 	printf("  {\"name\": \"%s\", \"unit\": \"ns\", \"median\": %.1f, \"min\": %.1f, \"max\": %.1f}%s\n",
-		name, t[RUNS / 2], t[0], t[RUNS - 1], last ? "" : ",");
+		name, t[runs / 2], t[0], t[runs - 1], last ? "" : ",");
 }
 
 int
@@ -109,6 +112,12 @@ main(int argc, char **argv)
 	if (argc < 5 || (argc - 2) % 3 != 0 || (argc - 2) / 3 > MAX_DELIVERIES) {
 		fprintf(stderr, "usage: bench_native SECRET NAME BODY_FILE SIGNATURE ...\n");
 		return 2;
+	}
+	if (getenv("BENCH_NATIVE_RUNS") != NULL) {
+		runs = atoi(getenv("BENCH_NATIVE_RUNS"));
+		if (runs < 1 || runs > RUNS) {
+			runs = RUNS;
+		}
 	}
 	pw_context_init(&ctx, 0, scratch, sizeof scratch);
 	pw_keyring_init(&kr);
@@ -143,7 +152,7 @@ main(int argc, char **argv)
 		pw_handle(&ctx, &kr, &d.req, &res);
 		fprintf(stderr, "bench_native: %s -> %s\n", name, pw_status_code(res.status));
 
-		iters = len > 4096 ? 2000 : 20000;
+		iters = len > 4096 ? 1000 : 10000;
 		measure(op_handle, &d, iters, t);
 		snprintf(label, sizeof label, "native handle %s", name);
 		print_figure(label, t, 0);

@@ -37,7 +37,7 @@ round_trip(const pw_result *res, fuzz_buf *out)
 
 	out->len = 0;
 	pw_write_response(res, fuzz_sink, out);
-	n = pw__json_parse(toks, out->buf, out->len);
+	n = pw__json_parse(toks, out->buf, out->len, 0);
 	if (n < 1) {
 		abort();
 	}

@@ -5,10 +5,12 @@
  * accepted by the strict checker inside a string literal, and must survive
  * pw_json_write_string and a second decode unchanged. Whatever the checker
  * accepts, the decoder must accept too, unless it holds a lone surrogate.
+ * On input the checker accepted, the fast `checked` mode (which does not
+ * look at raw UTF-8 again) must give exactly what the full decoder gives.
  */
 #include "fuzz.h"
 
-static unsigned char dec[PW_BODY_MAX], dec2[PW_BODY_MAX];
+static unsigned char dec[PW_BODY_MAX], dec2[PW_BODY_MAX], dec3[PW_BODY_MAX];
 static char wrapped[PW_BODY_MAX + 16];
 static char outmem[FUZZ_OUT_CAP];
 
@@ -53,6 +55,13 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	/* {"a":"<input>"} holds exactly 3 tokens when the input is the inside
 	   of one string literal; a raw quote in it can close the string and
 	   open more members, which is valid JSON of another shape. */
+	if (chk == 3) {
+		long k = pw__json_unescape(dec3, sizeof dec3, in, size, 1);
+
+		if (k != n || (n > 0 && memcmp(dec, dec3, (size_t)n) != 0)) {
+			abort();          /* the checked mode decoded otherwise */
+		}
+	}
 	if (n < 0) {
 		if (chk == 3 && !has_surrogate_escape(in, size)) {
 			abort();          /* valid JSON string refused */

@@ -44,13 +44,13 @@ export const mutants = [
   // ---------------------------------------------------------------- request checks
   {
     file: 'lib/pw_handle.c', why: 'the signature is MACed without its quotes', suites: ['unit', 'wagi'],
-    from: 'size_t q = d->type == JSMN_STRING;',
+    from: 'size_t q = e->data.type == JSMN_STRING;',
     to: 'size_t q = 0;',
   },
   {
     file: 'lib/pw_handle.c', why: 'a repeated top-level key is allowed', suites: ['unit', 'wagi'],
-    from: 'if (!key_is_new(e, t, keys, nkeys, i)) {',
-    to: 'if (0 && !key_is_new(e, t, keys, nkeys, i)) {',
+    from: 'if (!key_is_new(e->body, &ms, i)) {',
+    to: 'if (0 && !key_is_new(e->body, &ms, i)) {',
   },
   {
     file: 'lib/pw_handle.c', why: 'a top-level key spelled with escapes is allowed', suites: ['unit', 'wagi'],
@@ -58,9 +58,19 @@ export const mutants = [
     to: "if (0 && memchr(ks, '\\\\', kl) != NULL) {",
   },
   {
-    file: 'lib/pw_handle.c', why: 'nested keys count as envelope members', suites: ['unit', 'wagi'],
-    from: '\t\tif (t[i].parent != 0) {\n\t\t\tcontinue;\n\t\t}\n\t\tif (memchr(ks',
-    to: '\t\tif (0) {\n\t\t\tcontinue;\n\t\t}\n\t\tif (memchr(ks',
+    file: 'lib/pw_json.c', why: 'nested keys count as envelope members', suites: ['unit', 'wagi'],
+    from: 'if (out != NULL && depth == 1) {',
+    to: 'if (out != NULL) {',
+  },
+  {
+    file: 'lib/pw_json.c', why: 'a nested value is taken for a member\'s value', suites: ['unit', 'wagi'],
+    from: 'if (cur != NULL && depth == 1) {         /* a member\'s value, whole */',
+    to: 'if (cur != NULL) {         /* a member\'s value, whole */',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'more top-level members than the limit are read', suites: ['unit', 'wagi'],
+    from: 'if (ms.count > PW_MAX_MEMBERS) {',
+    to: 'if (ms.count > PW_MAX_MEMBERS + 1) {',
   },
   {
     file: 'lib/pw_handle.c', why: 'nested keys count as Connection Object fields', suites: ['unit', 'wagi'],
