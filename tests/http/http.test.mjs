@@ -443,6 +443,16 @@ describe('what the components import', () => {
       `${kv} [method]bucket.set`, `${kv} [method]bucket.exists`, `${kv} [resource-drop]bucket`].sort());
   });
 
+  test('no heap: neither core module can grow its memory', async () => {
+    const { execFileSync } = await import('node:child_process');
+    for (const f of ['build/obj/http.core.wasm', 'build/obj/http_spin.core.wasm']) {
+      const wat = execFileSync('wasm2wat', [f], { maxBuffer: 64 << 20 }).toString();
+      assert.ok(!wat.includes('memory.grow'), f);
+      const names = WebAssembly.Module.imports(new WebAssembly.Module(fs.readFileSync(f))).map((i) => i.name);
+      assert.ok(!names.some((n) => /malloc|sbrk/.test(n)), f);
+    }
+  });
+
   test('jco wit: the component worlds name only those interfaces', async () => {
     const { execFileSync } = await import('node:child_process');
     const world = (file) => execFileSync(process.execPath, [JCO, 'wit', file]).toString()

@@ -136,6 +136,10 @@ test_case(void **state)
 			res.message ? res.message : "", c->http, c->code);
 	}
 	assert_non_null(res.message);
+	if (c->message != NULL && strstr(res.message, c->message) == NULL) {
+		fail_msg("%s: refused with \"%s\", want one about %s", c->name,
+			res.message, c->message);
+	}
 
 	if (c->has_record) {
 		for (f = 0; f < PWT_NFIELDS; f++) {

@@ -83,13 +83,14 @@ const add = (name, req, expect, hostile = expect.code !== 'captured' && expect.c
     body: Buffer.from(req.body ?? ''),
     http: expect.http,
     code: expect.code,
+    message: expect.message ?? null,   // a part of the refusal's sentence, when it matters
   };
   if (expect.code === 'captured') c.record = expectedRecord(c.body);
   if (expect.code === 'ignored') c.type = JSON.parse(c.body.toString('utf8')).type;
   cases.push(c);
 };
 const ok = { http: 200, code: 'captured' };
-const err = (http, code) => ({ http, code });
+const err = (http, code, message) => ({ http, code, message });
 
 // ---------------------------------------------------------------- captured
 {
@@ -342,6 +343,14 @@ const err = (http, code) => ({ http, code });
   add('id_event whose log clip falls inside a character',
     panoraDelivery({ row, id_event: `${'a'.repeat(127)}\u00e9-tail` }), ok);
   const env = JSON.parse(d.body.toString());
+  // the envelope may hold at most 32 top-level members
+  const withMembers = (n) => {
+    const o = { id_event: env.id_event, data: env.data, type: env.type };
+    for (let i = 0; o && Object.keys(o).length < n; i++) o[`extra_${i}`] = i;
+    return { body: JSON.stringify(o), signature: d.signature };
+  };
+  add('32 top-level members, the most allowed', withMembers(32), ok);
+  add('33 top-level members, one past the limit', withMembers(33), err(400, 'malformed_request', 'top-level members'));
   const forged = JSON.stringify(connectionRow('forged-beside'));
   const both = `{"id_event":${JSON.stringify(env.id_event)},"data":${JSON.stringify(env.data)},"d\\u0061ta":${JSON.stringify(forged)},"type":"connection.created"}`;
   add('genuine data beside a forged escaped "d\\u0061ta"', { body: both, signature: d.signature }, err(400, 'malformed_request'));
@@ -402,13 +411,13 @@ h += `#define PWT_NFIELDS ${FIELDS.length}\n`;
 h += `static const char *const pwt_field_names[PWT_NFIELDS] = { ${FIELDS.map((f) => cstr(f)).join(', ')} };\n`;
 h += 'typedef struct { const char *p; size_t n; } pwt_str;\n';
 h += 'typedef struct {\n\tconst char *name;\n\tint hostile;\n\tpwt_str method, signature, content_type, secret, body;\n'
-  + '\tsize_t max_body;\n\tunsigned http;\n\tconst char *code;\n\tpwt_str type;\n\tint has_record;\n'
+  + '\tsize_t max_body;\n\tunsigned http;\n\tconst char *code;\n\tconst char *message;\n\tpwt_str type;\n\tint has_record;\n'
   + '\tpwt_str record[PWT_NFIELDS];\n} pwt_case;\n';
 const s = (v) => `{ ${cstr(v)}, ${clen(v)} }`;
 h += 'static const pwt_case pwt_cases[] = {\n';
 for (const c of cases) {
   h += `\t{ ${cstr(c.name)}, ${c.hostile ? 1 : 0}, ${s(c.method)}, ${s(c.signature)}, ${s(c.content_type)}, ${s(c.secret)}, ${s(c.body)},\n`;
-  h += `\t  ${c.max_body}, ${c.http}, ${cstr(c.code)}, ${s(c.type ?? null)}, ${c.record ? 1 : 0},\n`;
+  h += `\t  ${c.max_body}, ${c.http}, ${cstr(c.code)}, ${cstr(c.message)}, ${s(c.type ?? null)}, ${c.record ? 1 : 0},\n`;
   h += `\t  { ${c.record ? FIELDS.map((f) => s(c.record[f])).join(', ') : '{ NULL, 0 }'} } },\n`;
 }
 h += '};\n#define PWT_NCASES (sizeof pwt_cases / sizeof pwt_cases[0])\n';
