@@ -260,28 +260,6 @@ pw_forward_sign_end(pw_forward_signer *s, char out[PW_FORWARD_SIG_LEN])
 /* URL                                                                  */
 /* ------------------------------------------------------------------ */
 
-/* Does (p, len) start with `lit`, in any ASCII case? */
-static int
-prefix_nocase(const char *p, size_t len, const char *lit)
-{
-	size_t i, n = strlen(lit);
-
-	if (len < n) {
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		char c = p[i];
-
-		if (c >= 'A' && c <= 'Z') {
-			c = (char)(c + 32);
-		}
-		if (c != lit[i]) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
 /* see panora_webhook.h */
 int
 pw_url_parse(pw_url *u, const char *url, size_t len)
@@ -296,10 +274,10 @@ pw_url_parse(pw_url *u, const char *url, size_t len)
 			return 0;
 		}
 	}
-	if (prefix_nocase(url, len, "https://")) {
+	if (pw__prefix_nocase(url, len, "https://")) {
 		u->https = 1;
 		at = 8;
-	} else if (prefix_nocase(url, len, "http://")) {
+	} else if (pw__prefix_nocase(url, len, "http://")) {
 		at = 7;
 	} else {
 		return 0;

@@ -152,26 +152,38 @@ trim(pw_span s)
 	return s;
 }
 
+/* see pw_internal.h */
+int
+pw__prefix_nocase(const char *p, size_t len, const char *lower)
+{
+	size_t i, n = strlen(lower);
+
+	if (len < n) {
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+
+		if (c >= 'A' && c <= 'Z') {
+			c = (char)(c + 32);
+		}
+		if (c != lower[i]) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* "application/json", any case, optionally followed by ";" parameters */
 static int
 is_json_media_type(pw_span ct)
 {
 	static const char want[] = "application/json";
-	size_t i, n = sizeof want - 1;
+	size_t i = sizeof want - 1;
 
 	ct = trim(ct);
-	if (ct.len < n) {
+	if (!pw__prefix_nocase(ct.ptr, ct.len, want)) {
 		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		char c = ct.ptr[i];
-
-		if (c >= 'A' && c <= 'Z') {
-			c = (char)(c + 32);
-		}
-		if (c != want[i]) {
-			return 0;
-		}
 	}
 	while (i < ct.len && is_ows(ct.ptr[i])) {
 		i++;

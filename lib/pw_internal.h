@@ -75,6 +75,9 @@ ct_select(uint32_t ctl, uint32_t a, uint32_t b)
 	return b ^ ((0u - ctl) & (a ^ b));
 }
 
+/* Does (p, len) start with `lower` (lower-case ASCII), in any ASCII case? */
+int pw__prefix_nocase(const char *p, size_t len, const char *lower);
+
 /*
  * Length of the well-formed UTF-8 sequence starting at p (p < end, *p >=
  * 0x80), or 0 if it is not one (overlong, surrogate, above U+10FFFF,
