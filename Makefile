@@ -281,7 +281,7 @@ ct-check: $(BUILD)/ct/ct_check $(BUILD)/ct/ct_check_early_exit ## memcheck: no b
 # libFuzzer + ASan + UBSan. `make fuzz` explores for FUZZ_SECONDS per target,
 # keeping new inputs in build/fuzz/corpus; `make test` runs a fixed number of
 # inputs from the committed seeds (tests/fuzz/corpus, from `make fuzz-seeds`).
-FUZZ_TARGETS := request record unescape hex
+FUZZ_TARGETS := request record unescape hex catchup
 FUZZ_SECONDS ?= 60
 FUZZ_RUNS    ?= 20000
 FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))

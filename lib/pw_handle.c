@@ -351,26 +351,22 @@ take_field(arena *a, const char *js, unsigned char *mine, size_t f,
 }
 
 /*
- * Fill res->record from the Connection Object text `js` (already known to
- * be signed). Keys are matched byte for byte at the top level only;
- * unknown keys (access_token, refresh_token, token_type among them) are
- * skipped without being read. `mine` is `js` when the text is our own
- * decoded copy: field values are then decoded in place (each only ever
- * shrinks inside its own span).
+ * Fill res->record from the Connection Object `js`, already tokenised into
+ * ctx->toks (`n` tokens) and known to be signed. Keys are matched byte for
+ * byte at the top level only; unknown keys (access_token, refresh_token,
+ * token_type among them) are skipped without being read. `mine` is `js`
+ * when the text is our own writable copy: field values are then decoded in
+ * place (each only ever shrinks inside its own span).
  */
 static pw_status
-decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
+take_fields(pw_context *ctx, arena *a, const char *js, long n,
 	unsigned char *mine, pw_result *res)
 {
 	jsmntok_t *t = ctx->toks;
 	unsigned seen = 0;
-	long n, i;
+	long i;
 	size_t f;
 
-	n = pw__json_parse(t, js, len, 1);        /* UTF-8 known: checked or decoded */
-	if (n < 0) {
-		return fail(res, PW_ERR_UNUSABLE_DATA, json_error_message(n, 1));
-	}
 	for (i = 1; i + 1 < n; i++) {
 		if (t[i].parent != 0) {
 			continue;
@@ -399,6 +395,31 @@ decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
 	res->status = PW_CAPTURED;
 	res->message = pw_status_message(PW_CAPTURED);
 	return PW_CAPTURED;
+}
+
+/* The checked, tokenised Connection Object text, then its fields. With
+   `utf8_ok` the text is already known to be valid UTF-8 (a checked body's
+   span, or what the unescape made). */
+static pw_status
+decode_connection(pw_context *ctx, arena *a, const char *js, size_t len,
+	unsigned char *mine, int utf8_ok, pw_result *res, long *json)
+{
+	*json = pw__json_parse(ctx->toks, js, len, utf8_ok);
+	if (*json < 0) {
+		return fail(res, PW_ERR_UNUSABLE_DATA, json_error_message(*json, 1));
+	}
+	return take_fields(ctx, a, js, *json, mine, res);
+}
+
+/* see pw_internal.h */
+pw_status
+pw__connection_decode(pw_context *ctx, unsigned char *js, size_t len,
+	pw_result *res, long *json)
+{
+	arena none = { NULL, 0, 0 };     /* decoded in place: no scratch used */
+
+	memset(res, 0, sizeof *res);
+	return decode_connection(ctx, &none, (const char *)js, len, js, 0, res, json);
 }
 
 /* ------------------------------------------------------------------ */
@@ -598,7 +619,7 @@ read_data(pw_context *ctx, const envelope *e, arena *a, pw_result *res)
 
 	if (d->type != JSMN_STRING) {
 		return decode_connection(ctx, a, e->signed_bytes.ptr, e->signed_bytes.len,
-			NULL, res);
+			NULL, 1, res, &m);
 	}
 	m = pw__json_unescape(a->buf + start, a->cap - start, e->body + d->start,
 		(size_t)(d->end - d->start), 1);
@@ -607,7 +628,7 @@ read_data(pw_context *ctx, const envelope *e, arena *a, pw_result *res)
 	}
 	a->used += (size_t)m;
 	return decode_connection(ctx, a, (const char *)a->buf + start, (size_t)m,
-		a->buf + start, res);
+		a->buf + start, 1, res, &m);
 }
 
 /* ------------------------------------------------------------------ */

@@ -18,12 +18,6 @@
 #define PW_DECLASSIFY(p, n) ((void)VALGRIND_MAKE_MEM_DEFINED((p), (n)))
 #else
 #define PW_DECLASSIFY(p, n) ((void)0)
-/*
- * "YYYY-MM-DDTHH:MM:SSZ" (20 bytes, no NUL) for `unix_seconds` in UTC, in
- * the proleptic Gregorian calendar (years up to 9999).
- */
-void pw__iso8601(char out[20], uint64_t unix_seconds);
-
 #endif
 
 /*
@@ -130,5 +124,16 @@ long pw__json_unescape(unsigned char *out, size_t cap, const char *in,
  * the proleptic Gregorian calendar (years up to 9999).
  */
 void pw__iso8601(char out[20], uint64_t unix_seconds);
+
+/*
+ * The Connection Object decoder that a webhook's decoded data goes
+ * through, over writable text of any bytes `js` (checked in full, then
+ * decoded in place, so `js` stays in use by res->record). `*json` gets
+ * what the check said: the token count, or the pw_json_error that made
+ * the text no JSON object at all.
+ * Returns PW_CAPTURED, or PW_ERR_UNUSABLE_DATA with the reason.
+ */
+pw_status pw__connection_decode(pw_context *ctx, unsigned char *js, size_t len,
+	pw_result *res, long *json);
 
 #endif

@@ -17,7 +17,7 @@ const cases = JSON.parse(fs.readFileSync(casesFile, 'utf8'))
   .map((c) => ({ ...c, body: Buffer.from(c.body, 'base64') }))
   .filter((c) => c.body.length <= 16384);
 
-const seeds = { request: [], record: [], unescape: [], hex: [] };
+const seeds = { request: [], record: [], unescape: [], hex: [], catchup: [] };
 for (const c of cases) {
   const head = `${c.secret ?? ''}\n${c.signature ?? ''}\n${c.content_type ?? ''}\n`;
   seeds.request.push(Buffer.concat([Buffer.from(head), c.body]));
@@ -32,6 +32,15 @@ for (const c of cases) {
 }
 for (const s of ['\\ud83d\\ude00', '\\u0000\\u001f', '\\"\\\\\\/\\b\\f\\n\\r\\t', '\\uD800', '\u2028é😀']) {
   seeds.unescape.push(Buffer.from(s));
+}
+// catch-up: GET /connections answers (gen.mjs writes catchup.json beside
+// cases.json); the first byte picks the chunking, small rows only
+const cu = JSON.parse(fs.readFileSync(path.join(path.dirname(casesFile), 'catchup.json'), 'utf8'));
+const rows = JSON.parse(Buffer.from(cu.list, 'base64').toString('utf8'));
+const small = rows.filter((r) => JSON.stringify(r).length < 2048);
+for (const [i, b] of [JSON.stringify(small), JSON.stringify(small.slice(0, 2)), '[]',
+  ...cu.bad.map((x) => Buffer.from(x.text, 'base64'))].entries()) {
+  seeds.catchup.push(Buffer.concat([Buffer.from([(i * 37) & 0xff]), Buffer.from(b)]));
 }
 for (const [target, list] of Object.entries(seeds)) {
   const dir = path.join(outDir, target);

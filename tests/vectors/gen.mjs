@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
+import { panoraRow } from '../lib/panora-api.mjs';
 
 const SECRET = 'whsec_9f8e7d6c5b4a39281706f5e4d3c2b1a0';
 const SECRET_UUID = '3b241101-e2bb-4255-8caf-4136c566a962';
@@ -383,6 +384,84 @@ for (let n = 0; n <= 70; n++) {
   base64.push({ raw: bytes, text: bytes.toString('base64') });
 }
 
+// ---------------------------------------------------------------- catch-up
+// GET /connections answers, as Panora's controller sends them: every row of
+// the project, all columns, serialised by JSON.stringify (dates as ISO
+// strings). Each element's expected outcome comes from JSON.parse: a record
+// when it holds usable id_connection, connection_token and id_linked_user
+// strings, else skipped. For every recovered row the same row's webhook is
+// given too, so the tests can check that both paths give the same record.
+export const CATCHUP_ELEMENT_MAX = 64 * 1024;
+// Rows as the stand-in API serves them (tests/lib/panora-api.mjs), at a
+// fixed creation time so the files are reproducible.
+const listedRow = (label, over = {}) => panoraRow(label, { created_at: '2026-11-30T08:00:00.000Z', ...over });
+const usable = (v) => typeof v === 'string' && v.length > 0;
+const plainOk = (v) => v === undefined || v === null || typeof v === 'string';
+// The documented limits of the decoder (PW_MAX_DEPTH, PW_MAX_TOKENS):
+// nesting levels, and values plus keys, as JSON.parse's tree has them.
+const depthOf = (v) => (v && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v).map(depthOf)) : 0);
+const tokensOf = (v) => (v && typeof v === 'object'
+  ? 1 + Object.entries(v).reduce((n, [, x]) => n + (Array.isArray(v) ? 0 : 1) + tokensOf(x), 0) : 1);
+function expectedElement(text) {
+  if (Buffer.byteLength(text) > CATCHUP_ELEMENT_MAX) return null;
+  const d = JSON.parse(text);
+  if (depthOf(d) > 32 || tokensOf(d) > 512) return null;
+  for (const f of FIELDS.slice(1)) {
+    if (['id_connection', 'connection_token', 'id_linked_user'].includes(f)) {
+      if (!usable(d[f])) return null;
+    } else if (!plainOk(d[f])) return null;
+    if (typeof d[f] === 'string' && d[f].includes('\u0000')) return null;
+  }
+  const r = {};
+  for (const f of FIELDS) r[f] = f === 'id_event' ? null : (d[f] ?? null);
+  return r;
+}
+const catchupRows = [
+  listedRow('c1'),
+  listedRow('c2', { connection_token: null }),                       // not yet usable
+  listedRow('c3', { account_url: 'https://x.example/\u2028\u00e9\ud83d\ude00"\\\u0001/', provider_slug: 'hubspot', vertical: 'crm', expiration_timestamp: '2027-01-01T00:00:00.000Z' }),
+  (() => { const r = listedRow('c4'); delete r.connection_token; return r; })(),
+  listedRow('c5', { account_url: { nested: [1, 2, { deep: 'x' }] } }),  // wrong type
+  listedRow('c6', { connection_token: 42 }),
+  listedRow('c7', { status: 'valid', vertical: 'filestorage', provider_slug: 'box' }),
+  listedRow('c8', { account_url: 'a'.repeat(CATCHUP_ELEMENT_MAX) }),   // over the element limit
+  listedRow('c9', { account_url: 'x\u0000y' }),                        // NUL in a field
+  listedRow('c10', { access_token: '[{"not":"json-of-ours"}]', token_type: { deep: JSON.parse('['.repeat(40) + ']'.repeat(40)) } }),
+  listedRow('c11', { id_linked_user: '' }),
+  listedRow('c12', { created_at: '2026-12-01T11:59:59.999Z', provider_slug: 'caf\u00e9' }),
+];
+const catchupElements = catchupRows.map((r) => JSON.stringify(r));
+const catchupList = Buffer.from(`[${catchupElements.join(',')}]`);
+if (JSON.stringify(JSON.parse(catchupList)) !== catchupList.toString()) throw new Error('catch-up list is not JSON.stringify output');
+const catchupExpect = catchupElements.map((t, i) => {
+  const record = expectedElement(t);
+  const hook = record ? panoraDelivery({ secret: SECRET, row: catchupRows[i] }) : null;
+  return { record, hook };
+});
+// Lists that are not lists of connections: each must be an error.
+const catchupBad = [
+  ['empty answer', ''],
+  ['an object, not a list', '{"message":"Unauthorized","statusCode":401}'],
+  ['truncated inside an element', catchupList.subarray(0, 300).toString('latin1')],
+  ['truncated between elements', `[${catchupElements[0]},`],
+  ['no closing bracket', `[${catchupElements[0]}`],
+  ['text after the list', `[${catchupElements[0]}] x`],
+  ['a number element', `[${catchupElements[0]},7]`],
+  ['a null element', '[null]'],
+  ['two commas', `[${catchupElements[0]},,${catchupElements[0]}]`],
+  ['trailing comma', `[${catchupElements[0]},]`],
+  ['missing comma', `[${catchupElements[0]}${catchupElements[0]}]`],
+  ['bad JSON inside an element', '[{"id_connection":"a" "b"}]'],
+  ['bad UTF-8 inside an element', Buffer.concat([Buffer.from('[{"id_connection":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}]')]).toString('latin1')],
+  ['mismatched brackets', '[{"a":[}]]'],
+].map(([name, text]) => ({ name, text: Buffer.from(text, 'latin1') }));
+for (const b of catchupBad) {
+  let ok = true;
+  try { const v = JSON.parse(b.text.toString('utf8')); ok = Array.isArray(v) && v.every((e) => e && typeof e === 'object' && !Array.isArray(e)); } catch { ok = false; }
+  if (b.name === 'bad UTF-8 inside an element') ok = false;   // JSON.parse replaces, a strict reader refuses
+  if (ok) throw new Error(`catch-up bad list "${b.name}" is a valid list`);
+}
+
 // ---------------------------------------------------------------- output
 const outDir = process.argv[2];
 if (!outDir) {
@@ -430,6 +509,26 @@ h += 'typedef struct { pwt_str raw; const char *text; } pwt_base64;\n';
 h += 'static const pwt_base64 pwt_base64s[] = {\n';
 for (const b of base64) h += `\t{ ${s(b.raw)}, ${cstr(b.text)} },\n`;
 h += '};\n#define PWT_NBASE64 (sizeof pwt_base64s / sizeof pwt_base64s[0])\n';
+h += `#define PWT_CATCHUP_ELEMENT_MAX ${CATCHUP_ELEMENT_MAX}\n`;
+h += `static const pwt_str pwt_catchup_list = ${s(catchupList)};\n`;
+h += 'typedef struct { int has_record; pwt_str record[PWT_NFIELDS]; pwt_str hook_body, hook_signature; } pwt_listed;\n';
+h += 'static const pwt_listed pwt_catchup_expect[] = {\n';
+for (const e of catchupExpect) {
+  h += `\t{ ${e.record ? 1 : 0}, { ${e.record ? FIELDS.map((f) => s(e.record[f])).join(', ') : '{ NULL, 0 }'} },\n`;
+  h += `\t  ${e.hook ? s(e.hook.body) : '{ NULL, 0 }'}, ${e.hook ? s(e.hook.signature) : '{ NULL, 0 }'} },\n`;
+}
+h += '};\n#define PWT_NLISTED (sizeof pwt_catchup_expect / sizeof pwt_catchup_expect[0])\n';
+h += `static const char pwt_catchup_secret[] = ${cstr(SECRET)};\n`;
+h += 'typedef struct { const char *name; pwt_str text; } pwt_bad_list;\n';
+h += 'static const pwt_bad_list pwt_catchup_bad[] = {\n';
+for (const b of catchupBad) h += `\t{ ${cstr(b.name)}, ${s(b.text)} },\n`;
+h += '};\n#define PWT_NBAD_LISTS (sizeof pwt_catchup_bad / sizeof pwt_catchup_bad[0])\n';
 fs.writeFileSync(path.join(outDir, 'cases.h'), h);
+fs.writeFileSync(path.join(outDir, 'catchup.json'), JSON.stringify({
+  element_max: CATCHUP_ELEMENT_MAX,
+  list: catchupList.toString('base64'),
+  expect: catchupExpect.map((e) => ({ record: e.record, hook: e.hook && { body: e.hook.body.toString('base64'), signature: e.hook.signature } })),
+  bad: catchupBad.map((b) => ({ name: b.name, text: b.text.toString('base64') })),
+}, null, 1));
 fs.writeFileSync(path.join(outDir, 'forward.json'), JSON.stringify({ secret: FORWARD_SECRET, forwards }, null, 1));
 console.log(`gen.mjs: ${cases.length} cases, ${forwards.length} forward messages -> ${outDir}`);
