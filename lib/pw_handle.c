@@ -42,9 +42,9 @@ static const struct {
 	[PW_ERR_NO_SINK]            = { 500, "Internal Server Error", "no_sink",
 		"nothing is configured to keep the record, so it is not acknowledged" },
 	[PW_ERR_SINK_FAILED]        = { 503, "Service Unavailable", "sink_failed",
-		"the record could not be forwarded; Panora will send it again" },
+		"the record could not be forwarded, so it is not acknowledged" },
 	[PW_ERR_STORAGE_FAILED]     = { 503, "Service Unavailable", "storage_failed",
-		"the record could not be stored; Panora will send it again" },
+		"the record could not be stored, so it is not acknowledged" },
 };
 
 static pw_status
