@@ -10,6 +10,47 @@
 // wasi:http components under jco serve), diff (the differential tests),
 // ct (make ct-check).
 export const mutants = [
+  // ---------------------------------------------------------------- catch-up: the GET /connections reader
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: an oversized element is decoded from its cut-off bytes', suites: ['unit'],
+    from: '\tif (c->oversized) {\n\t\tc->skipped++;',
+    to: '\tif (0) {\n\t\tc->skipped++;',
+  },
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: an escaped quote ends a string', suites: ['unit'],
+    from: '\t\t\t} else if (ch == \'\\\\\') {\n\t\t\t\tc->escaped = 1;',
+    to: '\t\t\t} else if (0) {\n\t\t\t\tc->escaped = 1;',
+  },
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: only braces count for nesting', suites: ['unit'],
+    from: "} else if (ch == '}' || ch == ']') {",
+    to: "} else if (ch == '}') {",
+  },
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: an answer cut short reads as a whole list', suites: ['unit'],
+    from: '\t\treturn refuse(c, "the answer ends before the list\'s closing bracket");',
+    to: '\t\treturn PW_CATCHUP_DONE;',
+  },
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: text after the closing bracket is ignored', suites: ['unit'],
+    from: '\t\t\tev = refuse(c, "the answer goes on after the list\'s closing bracket");',
+    to: '\t\t\ti++;',
+  },
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: an element that is not JSON is skipped, not refused', suites: ['unit'],
+    from: 'if (j == PW_JSON_SYNTAX || j == PW_JSON_UTF8) {',
+    to: 'if (0) {',
+  },
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: a skip is not counted', suites: ['unit'],
+    from: '\tc->skipped++;\n\treturn PW_CATCHUP_SKIPPED;\n}',
+    to: '\treturn PW_CATCHUP_SKIPPED;\n}',
+  },
+  {
+    file: 'lib/pw_catchup.c', why: 'catch-up: a comma may follow the opening bracket', suites: ['unit'],
+    from: "if (ch == ']' && c->state == AT_FIRST) {",
+    to: "if (ch == ',' && c->state == AT_FIRST) { c->state = AT_NEXT; i++; break; }\n\t\t\tif (ch == ']' && c->state == AT_FIRST) {",
+  },
   // ---------------------------------------------------------------- MAC compare and keyring
   {
     file: 'lib/pw_verify.c', why: 'compare exits early (a timing leak, same answers)', suites: ['ct'],

@@ -449,6 +449,7 @@ const catchupBad = [
   ['a number element', `[${catchupElements[0]},7]`],
   ['a null element', '[null]'],
   ['two commas', `[${catchupElements[0]},,${catchupElements[0]}]`],
+  ['a comma before the first element', `[,${catchupElements[0]}]`],
   ['trailing comma', `[${catchupElements[0]},]`],
   ['missing comma', `[${catchupElements[0]}${catchupElements[0]}]`],
   ['bad JSON inside an element', '[{"id_connection":"a" "b"}]'],
