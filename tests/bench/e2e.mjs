@@ -4,6 +4,7 @@
 //
 // Contenders (each started once, all listening on 127.0.0.1):
 //   wasmtime serve   `wasmtime serve -S cli` on build/panora-webhook-http.wasm
+//   wasmtime, reuse  the same with --max-instance-reuse-count 128
 //   reference host   deploy/host/server.mjs (the component under Node, SQLite)
 //   node:http        tests/bench/peers/node-http.mjs, the fastest JS peer
 //   Express          tests/bench/peers/express.cjs, as Panora's docs show it
@@ -18,10 +19,13 @@
 // machine falls on all of them; every ratio of ours to a peer is computed
 // within a round and reported as its median over the rounds with its
 // spread (min and max). A target counts as met only when the median meets it.
+// Beside wrk's req/s, p50 and p99, each run records the server's CPU time
+// per request (user + system of its process group over the run): the cost
+// of a request, less sensitive than req/s to other work on the machine.
 //
 // Environment (the Makefile passes its variables):
 //   E2E_ROUNDS (5)  E2E_SECONDS (5)  E2E_CONNECTIONS ("1 32")  E2E_WARMUP (2 s)
-//   E2E_ONLY        comma-separated keys: wasmtime,host,node-http,express,flask
+//   E2E_ONLY        comma-separated keys: wasmtime,wasmtime-reuse,host,node-http,express,flask
 //   WASMTIME        the wasmtime CLI (default build/venv/bin/wasmtime)
 //   WRK             wrk (default: on PATH)
 //
@@ -55,6 +59,7 @@ const VENV = path.join(BUILD, 'bench/venv');
 const SECRET = `whsec_${crypto.randomBytes(16).toString('hex')}`;
 const WORKERS = os.cpus().length;
 const START_MS = 60000;
+const REUSE = 128;
 const ROUTE = '/panora_webhooks';
 
 if (CONNECTIONS.length === 0 || CONNECTIONS.some((c) => !Number.isInteger(c) || c < 1 || c > 1024)) {
@@ -79,6 +84,15 @@ const CONTENDERS = [
   {
     key: 'wasmtime', name: 'wasmtime serve', ours: true, cmd: WASMTIME,
     args: (port) => ['serve', '-S', 'cli', '--env', 'PANORA_WEBHOOK_SECRET', '--addr', `127.0.0.1:${port}`, HTTP_COMPONENT],
+    artifact: () => [HTTP_COMPONENT],
+  },
+  {
+    // the same, with a flag a user can set: one instance serves up to
+    // REUSE requests in turn (the handler resets and wipes its memory on
+    // every call), so instantiation is paid once per REUSE requests
+    key: 'wasmtime-reuse', name: 'wasmtime, reuse', ours: true, cmd: WASMTIME,
+    args: (port) => ['serve', '-S', 'cli', '--max-instance-reuse-count', String(REUSE), '--env', 'PANORA_WEBHOOK_SECRET',
+      '--addr', `127.0.0.1:${port}`, HTTP_COMPONENT],
     artifact: () => [HTTP_COMPONENT],
   },
   {
@@ -167,6 +181,11 @@ const post = (port, d, ms = 5000) => within(ms, `POST to 127.0.0.1:${port}`, new
   req.end(d.body);
 }));
 
+// What a server is started with: this environment, less what a deployment
+// would not have set (RUST_BACKTRACE makes wasmtime capture a backtrace for
+// every error it creates).
+const deployEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RUST_')));
+
 // Start a contender; resolves once it answers, after checking its answer
 // to every workload.
 async function start(c) {
@@ -174,7 +193,7 @@ async function start(c) {
   const logFile = path.join(OUT, `${c.key}.log`);
   const log = fs.openSync(logFile, 'w');
   const child = spawnTracked(c.cmd, c.args(port), {
-    env: { ...process.env, PORT: String(port), ...(c.env ? c.env(port) : {}), PANORA_WEBHOOK_SECRET: SECRET },
+    env: { ...deployEnv, PORT: String(port), ...(c.env ? c.env(port) : {}), PANORA_WEBHOOK_SECRET: SECRET },
     stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
@@ -188,7 +207,7 @@ async function start(c) {
       await stop(child);
       throw new Error(`${c.name} did not answer within ${START_MS} ms: ${fs.readFileSync(logFile, 'utf8').slice(-2000)}`);
     }
-    try { await post(port, forged, 1000); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
+    try { await post(port, WORKLOADS.forged, 1000); break; } catch { await new Promise((r) => setTimeout(r, 100)); }
   }
   const srv = { ...c, port, child, url: `http://127.0.0.1:${port}${ROUTE}`, startMs: Date.now() - t0 };
   for (const [name, d] of Object.entries(WORKLOADS)) {
@@ -203,19 +222,33 @@ async function start(c) {
 
 // Peak resident memory of the contender: VmHWM summed over its process
 // group (gunicorn's master and workers; one process for the others).
-function peakRss(pgid) {
-  let total = 0;
-  let processes = 0;
+function groupOf(pgid) {
+  const pids = [];
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== pgid) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) pids.push({ pid, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch { /* gone meanwhile */ }
+  }
+  return pids;
+}
+function peakRss(pgid) {
+  let total = 0;
+  let processes = 0;
+  for (const { pid } of groupOf(pgid)) {
+    try {
       const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (hwm) { total += Number(hwm[1]) * 1024; processes += 1; }
     } catch { /* gone meanwhile */ }
   }
   return { bytes: total, processes };
 }
+// CPU time (user + system) the contender's processes have used, in µs:
+// per request, it shows the cost of a request even when other work on the
+// machine takes cores away from the server.
+const TICK_US = 1e6 / Number(execFileSync('getconf', ['CLK_TCK']).toString().trim() || 100);
+const cpuUs = (pgid) => groupOf(pgid).reduce((n, p) => n + p.ticks, 0) * TICK_US;
 
 // The runtime a contender needs beside its artifact: the executable and the
 // shared libraries it has mapped (python3 is a small launcher over
@@ -244,7 +277,9 @@ async function wrk(srv, name, connections, seconds) {
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
+  const cpu0 = cpuUs(srv.child.pid);
   const code = await waitExit(child, seconds * 1000 + 30000);
+  const cpu = cpuUs(srv.child.pid) - cpu0;
   const line = out.split('\n').find((l) => l.startsWith('{"requests"'));
   if (code !== 0 || !line) throw new Error(`wrk on ${srv.name} ${name} c${connections} exited ${code}: ${out.slice(-1000)}`);
   const r = JSON.parse(line);
@@ -253,7 +288,7 @@ async function wrk(srv, name, connections, seconds) {
   const wrong = wantStatus < 300 ? r.status : r.requests - r.status;
   return {
     rps: r.requests / (r.duration_us / 1e6), p50_us: r.p50_us, p99_us: r.p99_us, max_us: r.max_us,
-    requests: r.requests, wrong, socket_errors: r.connect + r.read + r.write + r.timeout,
+    cpu_us: r.requests ? cpu / r.requests : 0, requests: r.requests, wrong, socket_errors: r.connect + r.read + r.write + r.timeout,
   };
 }
 
@@ -331,6 +366,7 @@ function report(servers, runs, versions) {
         figures.push({
           contender: s.key, workload, connections,
           rps: spread(xs.map((x) => x.rps)), p50_us: spread(xs.map((x) => x.p50_us)), p99_us: spread(xs.map((x) => x.p99_us)),
+          cpu_us: spread(xs.map((x) => x.cpu_us)),
           wrong_answers: xs.reduce((n, x) => n + x.wrong, 0), socket_errors: xs.reduce((n, x) => n + x.socket_errors, 0),
         });
       }
@@ -364,12 +400,15 @@ function report(servers, runs, versions) {
     targets.push({ name, ...mapSpread(s), target: value, better: higher ? 'higher' : 'lower', met: higher ? s.median >= value : s.median <= value });
   };
   const tw = (a, b, metric) => perRound(a, b, 'typical', top, metric);
-  if (has('wasmtime') && has('node-http')) {
-    target('wasmtime serve req/s / node:http req/s', tw('wasmtime', 'node-http', 'rps'), 1.25, true);
-    target('wasmtime serve p99 / node:http p99', tw('wasmtime', 'node-http', 'p99_us'), 1.0, false);
+  for (const w of servers.filter((s) => s.key.startsWith('wasmtime'))) {
+    const vs = (peer, metric, value, higher, label) => {
+      if (has(peer)) target(`${w.name} ${label}`, tw(w.key, peer, metric), value, higher);
+    };
+    vs('node-http', 'rps', 1.25, true, 'req/s / node:http req/s');
+    vs('node-http', 'p99_us', 1.0, false, 'p99 / node:http p99');
+    vs('express', 'rps', 3, true, 'req/s / Express req/s');
+    vs('flask', 'rps', 5, true, 'req/s / Flask/gunicorn req/s');
   }
-  if (has('wasmtime') && has('express')) target('wasmtime serve req/s / Express req/s', tw('wasmtime', 'express', 'rps'), 3, true);
-  if (has('wasmtime') && has('flask')) target('wasmtime serve req/s / Flask/gunicorn req/s', tw('wasmtime', 'flask', 'rps'), 5, true);
   if (has('host') && has('node-http')) target('reference host req/s / node:http req/s', tw('host', 'node-http', 'rps'), 0.8, true);
   for (const o of servers.filter((s) => s.ours)) {
     // cost is time per request: forged / verified cost = verified rps / forged rps
@@ -399,13 +438,14 @@ function report(servers, runs, versions) {
   console.log(`\nend to end: ${machine}`);
   console.log(`${ROUNDS} interleaved rounds of ${SECONDS} s runs, wrk 1 thread; bodies (bytes): ${JSON.stringify(e2e.bodies)}`);
   for (const connections of CONNECTIONS) {
-    console.log(`\nconcurrency ${connections}: medians over rounds (req/s spread min-max)`);
-    console.log(`${pad('contender', 17)}${Object.keys(WORKLOADS).map((w) => pad(`${w} req/s`, 26) + pad('p50', 9) + pad('p99', 9)).join('')}`);
+    console.log(`\nconcurrency ${connections}: medians over rounds (req/s spread min-max; cpu: the server's CPU time per request)`);
+    console.log(`${pad('contender', 17)}${Object.keys(WORKLOADS).map((w) => pad(`${w} req/s`, 24) + pad('p50', 8) + pad('p99', 8) + pad('cpu', 8)).join('')}`);
     for (const s of servers) {
       const cells = Object.keys(WORKLOADS).map((w) => {
         const f = figures.find((x) => x.contender === s.key && x.workload === w && x.connections === connections);
         const flag = f.wrong_answers || f.socket_errors ? '!' : '';
-        return pad(`${kilo(f.rps.median)}${flag} (${kilo(f.rps.min)}-${kilo(f.rps.max)})`, 26) + pad(ms(f.p50_us.median), 9) + pad(ms(f.p99_us.median), 9);
+        return pad(`${kilo(f.rps.median)}${flag} (${kilo(f.rps.min)}-${kilo(f.rps.max)})`, 24) + pad(ms(f.p50_us.median), 8)
+          + pad(ms(f.p99_us.median), 8) + pad(`${f.cpu_us.median.toFixed(0)}µs`, 8);
       });
       console.log(`${pad(s.name, 17)}${cells.join('')}`);
     }
