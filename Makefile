@@ -81,7 +81,7 @@ VECTORS_H  := $(BUILD)/vectors/cases.h
 all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) ## build the four artifacts
 
 help: ## this list (each target has a note after ##)
-	@grep -E '^[a-z][a-z-]*:.*## ' Makefile | sed 's/:.*## /|/' \
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' Makefile | sed 's/:.*## /|/' \
 		| awk -F'|' '{ printf "  make %-11s %s\n", $$1, $$2 }'
 	@echo
 	@sed -n '/^# Configuration/,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
