@@ -287,8 +287,8 @@ async function wrk(srv, name, connections, seconds) {
   // every answer must be the expected one: 2xx for verified, 4xx for forged
   const wrong = wantStatus < 300 ? r.status : r.requests - r.status;
   return {
-    rps: r.requests / (r.duration_us / 1e6), p50_us: r.p50_us, p99_us: r.p99_us, max_us: r.max_us,
-    cpu_us: r.requests ? cpu / r.requests : 0, requests: r.requests, wrong, socket_errors: r.connect + r.read + r.write + r.timeout,
+    rps: Number((r.requests / (r.duration_us / 1e6)).toFixed(1)), p50_us: r.p50_us, p99_us: r.p99_us, max_us: r.max_us,
+    cpu_us: r.requests ? Number((cpu / r.requests).toFixed(1)) : 0, requests: r.requests, wrong, socket_errors: r.connect + r.read + r.write + r.timeout,
   };
 }
 
