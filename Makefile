@@ -73,7 +73,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 VECTORS    := $(BUILD)/vectors/cases.json
 VECTORS_H  := $(BUILD)/vectors/cases.h
 
-.PHONY: all deps host run run-wagi bench soak mutate test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
+.PHONY: all deps host run run-wagi bench bench-e2e soak mutate test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
         clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -81,7 +81,7 @@ VECTORS_H  := $(BUILD)/vectors/cases.h
 all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) ## build the four artifacts
 
 help: ## this list (each target has a note after ##)
-	@grep -E '^[a-z][a-z-]*:.*## ' Makefile | sed 's/:.*## /|/' \
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' Makefile | sed 's/:.*## /|/' \
 		| awk -F'|' '{ printf "  make %-11s %s\n", $$1, $$2 }'
 	@echo
 	@sed -n '/^# Configuration/,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
@@ -333,8 +333,27 @@ $(BUILD)/bench/%.wasm: tests/bench/%.c | $(DEPS)
 BENCH_NEEDS := all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native \
                $(BUILD)/bench/empty.wasm $(BUILD)/bench/cgi_floor.wasm
 
-bench: $(BENCH_NEEDS) ## speed and size beside a Node receiver; writes build/bench.json
+bench: $(BENCH_NEEDS) $(BENCH_DEPS) ## speed and size beside a Node receiver, then end to end; writes build/bench.json
 	$(NODE_RUN) tests/bench/bench.mjs
+	$(E2E_ENV) $(NODE_RUN) tests/bench/e2e.mjs
+
+# End to end: whole servers on loopback under wrk, side by side
+# (tests/bench/e2e.mjs). A short run: make bench-e2e E2E_ROUNDS=1 E2E_SECONDS=1
+WASMTIME        ?= $(BUILD)/venv/bin/wasmtime
+E2E_ROUNDS      ?= 5
+E2E_SECONDS     ?= 5
+E2E_CONNECTIONS ?= 1 32
+E2E_ENV    := WASMTIME='$(WASMTIME)' E2E_ROUNDS='$(E2E_ROUNDS)' E2E_SECONDS='$(E2E_SECONDS)' \
+              E2E_CONNECTIONS='$(E2E_CONNECTIONS)'
+BENCH_DEPS := $(BUILD)/bench/.deps-ok
+
+# wrk, Express and Flask/gunicorn: for the bench only, never for make test.
+$(BENCH_DEPS): scripts/bench-deps.sh tests/bench/peers/package-lock.json tests/bench/peers/requirements.txt | $(DEPS)
+	@sh scripts/bench-deps.sh '$(BUILD)'
+	@mkdir -p $(@D) && touch $@
+
+bench-e2e: $(HTTP_COMPONENT) $(HOST_JS) $(BENCH_DEPS) ## only the end-to-end half of bench; adds to build/bench.json
+	$(E2E_ENV) $(NODE_RUN) tests/bench/e2e.mjs
 
 # ------------------------------------------------------------ soak
 # The reference host under SOAK_CLIENTS for SOAK_SECONDS, SIGKILL and restart

@@ -23,6 +23,7 @@ import { pathToFileURL } from 'node:url';
 import { loadCore } from '../harness/core.mjs';
 import { loadHandler, toHttp } from '../../deploy/host/handler.mjs';
 import { runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+import { connectionRow, denseUrl, forged, signedDelivery } from './deliveries.mjs';
 
 const BUILD = 'build';
 const RUNS = 3;                                   // timed loops per contender per round
@@ -30,24 +31,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const SECRET = `whsec_${crypto.randomBytes(16).toString('hex')}`;
 
 // ---------------------------------------------------------------- deliveries
-function delivery(row) {
-  const data = JSON.stringify(row);
-  const body = Buffer.from(JSON.stringify({ id_event: crypto.randomUUID(), data, type: 'connection.created' }));
-  return { body, signature: crypto.createHmac('sha256', SECRET).update(JSON.stringify(data)).digest('hex') };
-}
-const row = {
-  id_connection: crypto.randomUUID(), status: 'valid', provider_slug: 'hubspot', vertical: 'crm',
-  account_url: 'https://app.hubspot.com/contacts/4242', token_type: 'oauth2',
-  access_token: crypto.randomBytes(96).toString('base64'), refresh_token: crypto.randomBytes(96).toString('base64'),
-  expiration_timestamp: '2026-12-01T10:00:00.000Z', created_at: '2026-11-27T10:00:00.000Z',
-  connection_token: crypto.randomBytes(32).toString('hex'), id_project: crypto.randomUUID(),
-  id_linked_user: crypto.randomUUID(),
-};
+const delivery = (row) => signedDelivery(SECRET, row, 'connection.created');
+const row = connectionRow();
 const typical = delivery(row);
-let url = 'https://exämple.com/conta€ts/';
-while (url.length < 15000) url += `é😀/"${crypto.randomBytes(6).toString('hex')}"/中文/`;
-const large = delivery({ ...row, account_url: url });
-const rejected = { body: typical.body, signature: `${typical.signature[0] === '0' ? '1' : '0'}${typical.signature.slice(1)}` };
+const large = delivery({ ...row, account_url: denseUrl(15000) });
+const rejected = forged(typical);
 const deliveries = { typical, '16KiB': large, rejected };
 
 // ---------------------------------------------------------------- timing
