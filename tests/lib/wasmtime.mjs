@@ -89,7 +89,14 @@ export async function wasmtimeServeFails(component, { env = {}, flags = [], ms =
 // as its standard input and `env` in its environment; resolves with exit
 // code, stdout and stderr as Buffers. Killed and rejected after `ms`.
 export function wasmtimeExec(args, { env = {}, stdin = Buffer.alloc(0), ms = 30000 } = {}) {
-  const child = spawnTracked(WASMTIME, args, { env: processEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  let child;
+  try {
+    child = spawnTracked(WASMTIME, args, { env: processEnv(env), stdio: ['pipe', 'pipe', 'pipe'] });
+  } catch (e) {
+    return Promise.reject(e);                      // E2BIG: arguments too long
+  }
+  // a spawn that failed later (no such file) has no pid and reports 'error'
+  if (child.pid === undefined) return new Promise((_, reject) => child.once('error', reject));
   const out = [];
   const err = [];
   child.stdout.on('data', (d) => out.push(d));
