@@ -372,5 +372,8 @@ test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node su
 test-wasmtime: all $(HOST_JS) $(VECTORS) ## the artifacts under the real wasmtime CLI: run, serve, run --invoke
 	$(NODE_TEST) --test-concurrency=1 tests/wasmtime/
 
+run-wasmtime: $(HTTP_COMPONENT) | $(DEPS) ## wasmtime serve on the wasi:http component, a local forward backend; print a signed curl
+	@$(NODE_RUN) scripts/run-wasmtime.mjs $(HTTP_COMPONENT)
+
 clean: ## remove build/
 	rm -rf $(BUILD)
