@@ -154,6 +154,8 @@ elif ! cmp -s "$req" "$venv/requirements-ok" 2>/dev/null; then
 	say "pip install --require-hashes -r $req (into $venv)"
 	if ! python3 -c 'import ensurepip' 2>/dev/null; then
 		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+			export DEBIAN_FRONTEND=noninteractive
+			apt-get update -qq >&2
 			apt-get install -y -qq --no-install-recommends python3-venv >&2
 		else
 			say "python3 cannot make a virtual environment: install python3-venv"
