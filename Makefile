@@ -96,7 +96,7 @@ deps: ## install and fetch the dependencies now (otherwise automatic)
 	@rm -f $(DEPS)
 	@$(MAKE) --no-print-directory $(DEPS)
 
-$(DEPS): scripts/deps.sh package-lock.json
+$(DEPS): scripts/deps.sh package-lock.json scripts/requirements-wasmtime.txt
 	@sh scripts/deps.sh '$(BUILD)' '$(BEARSSL_SRC)' '$(BEARSSL_PKG)' \
 		'$(BEARSSL_ORIG)' '$(BEARSSL_SHA256)'
 	@mkdir -p $(@D) && touch $@
@@ -378,7 +378,7 @@ run: $(WASM_MODULE) $(HOST_JS) ## start the reference host with a demo secret; p
 run-wagi: $(WASM_MODULE) ## sign a sample delivery, run the WAGI module as a command
 	@$(NODE_RUN) scripts/run.mjs $(WASM_MODULE)
 
-test: test-unit test-wasm ct-check fuzz-smoke ## every suite: unit, WebAssembly, host, http, ct-check, fuzz smoke
+test: test-unit test-wasm test-wasmtime ct-check fuzz-smoke ## every suite: unit, WebAssembly, host, http, wasmtime, ct-check, fuzz smoke
 
 test-unit: $(UNIT_TESTS) ## the cmocka suites under ASan and UBSan
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
@@ -386,6 +386,13 @@ test-unit: $(UNIT_TESTS) ## the cmocka suites under ASan and UBSan
 test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node suites: WAGI, component, host, wasi:http
 	$(NODE_TEST) tests/wasm/ tests/host/
 	$(NODE_TEST) --test-concurrency=1 tests/http/
+
+.PHONY: test-wasmtime run-wasmtime
+test-wasmtime: all $(HOST_JS) $(VECTORS) ## the artifacts under the real wasmtime CLI: run, serve, run --invoke
+	$(NODE_TEST) --test-concurrency=1 tests/wasmtime/
+
+run-wasmtime: $(HTTP_COMPONENT) | $(DEPS) ## wasmtime serve on the wasi:http component, a local forward backend; print a signed curl
+	@$(NODE_RUN) scripts/run-wasmtime.mjs $(HTTP_COMPONENT)
 
 clean: ## remove build/
 	rm -rf $(BUILD)

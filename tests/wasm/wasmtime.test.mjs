@@ -15,7 +15,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+import { loadModule } from '../../deploy/node/wagi.mjs';
+import { mismatchesWithNode, pool, runs } from '../lib/wagi-runs.mjs';
 
 const MODULE = 'build/panora-webhook.wasm';
 const ENGINES = [
@@ -27,29 +28,6 @@ const binaryOf = async (pkg) => {
   try { return (await import(pkg)).default; } catch { return null; }
 };
 for (const e of ENGINES) e.bin = await binaryOf(e.pkg);
-const cases = JSON.parse(fs.readFileSync('build/vectors/cases.json', 'utf8'))
-  .map((c) => ({ ...c, body: Buffer.from(c.body, 'base64') }));
-
-// What a process environment can carry: no NUL, no string over 128 KiB.
-const carriable = (env) => Object.entries(env).every(([k, v]) => !`${k}${v}`.includes('\u0000') && k.length + v.length < 100000);
-
-function envOf(c, direct) {
-  const e = wagiEnv({ method: direct ? null : c.method, signature: c.signature, contentType: c.content_type, body: c.body });
-  if (c.secret !== null) e.PANORA_WEBHOOK_SECRET = c.secret;
-  if (c.max_body) e.PANORA_WEBHOOK_MAX_BODY = String(c.max_body);
-  return e;
-}
-
-const runs = [];
-for (const c of cases) {
-  const host = envOf(c, false);
-  if (carriable(host)) runs.push({ name: c.name, mode: 'under a WAGI host', env: host, body: c.body });
-  if (c.code === 'captured' && (c.method === null || c.method === 'POST')) {
-    const direct = envOf(c, true);
-    if (carriable(direct)) runs.push({ name: c.name, mode: 'as a command', env: direct, body: c.body });
-  }
-}
-
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-wasmtime-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let seq = 0;
@@ -76,19 +54,6 @@ function underWasmtime(bin, { env, body }) {
   });
 }
 
-// Run `jobs` with at most `n` at a time.
-async function pool(jobs, n) {
-  const results = new Array(jobs.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < jobs.length) {
-      const i = next++;
-      results[i] = await jobs[i]();
-    }
-  }));
-  return results;
-}
-
 describe('the WAGI module under wasmtime (wizer), against Node\'s WASI', () => {
   let mod;
   before(async () => { mod = await loadModule(MODULE); });
@@ -106,16 +71,8 @@ describe('the WAGI module under wasmtime (wizer), against Node\'s WASI', () => {
 
       test(`${runs.length} runs: the same bytes as Node's WASI, case by case`, async () => {
         const got = await pool(runs.map((r) => () => underWasmtime(bin, r)), 3);
-        const mismatches = [];
-        for (const [i, r] of runs.entries()) {
-          const w = await runWagi(mod, { env: r.env, body: r.body });
-          const g = got[i];
-          if (g.code !== 0 || !g.stdout.equals(w.stdout) || g.stderr.toString('utf8') !== w.stderr) {
-            mismatches.push(`${r.name} (${r.mode}): exit ${g.code}\n  wasmtime: ${g.stdout.toString().slice(0, 120)}\n  node:     ${w.stdout.toString().slice(0, 120)}\n  stderr:   ${g.stderr.toString().slice(0, 200)}`);
-          }
-        }
         assert.ok(runs.length >= 140, `only ${runs.length} runs`);
-        assert.deepEqual(mismatches, []);
+        assert.deepEqual(await mismatchesWithNode(mod, got), []);
       });
     });
   }
