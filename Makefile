@@ -339,7 +339,7 @@ bench: $(BENCH_NEEDS) $(BENCH_DEPS) ## speed and size beside a Node receiver, th
 
 # End to end: whole servers on loopback under wrk, side by side
 # (tests/bench/e2e.mjs). A short run: make bench-e2e E2E_ROUNDS=1 E2E_SECONDS=1
-WASMTIME        ?= $(BUILD)/venv/bin/wasmtime
+WASMTIME        ?= $(BUILD)/bin/wasmtime
 E2E_ROUNDS      ?= 5
 E2E_SECONDS     ?= 5
 E2E_CONNECTIONS ?= 1 32

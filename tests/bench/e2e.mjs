@@ -26,7 +26,7 @@
 // Environment (the Makefile passes its variables):
 //   E2E_ROUNDS (5)  E2E_SECONDS (5)  E2E_CONNECTIONS ("1 32")  E2E_WARMUP (2 s)
 //   E2E_ONLY        comma-separated keys: wasmtime,wasmtime-reuse,host,node-http,express,flask
-//   WASMTIME        the wasmtime CLI (default build/venv/bin/wasmtime)
+//   WASMTIME        the wasmtime CLI (default build/bin/wasmtime, from scripts/deps.sh)
 //   WRK             wrk (default: on PATH)
 //
 // Adds an "e2e" entry to build/bench.json (the other entries are kept)
@@ -51,7 +51,7 @@ const SECONDS = count(process.env.E2E_SECONDS, 5);
 const WARMUP = count(process.env.E2E_WARMUP, 2);
 const CONNECTIONS = (process.env.E2E_CONNECTIONS ?? '1 32').split(/[\s,]+/).filter(Boolean).map(Number);
 const ONLY = process.env.E2E_ONLY ? new Set(process.env.E2E_ONLY.split(',')) : null;
-const WASMTIME = process.env.WASMTIME || path.join(BUILD, 'venv/bin/wasmtime');
+const WASMTIME = process.env.WASMTIME || path.join(BUILD, 'bin/wasmtime');
 const WRK = process.env.WRK || 'wrk';
 const HTTP_COMPONENT = path.join(BUILD, 'panora-webhook-http.wasm');
 const PEER_NODE_MODULES = path.join(BUILD, 'bench/node/node_modules');
