@@ -374,8 +374,8 @@ test: test-unit test-wasm ct-check fuzz-smoke ## every suite: unit, WebAssembly,
 test-unit: $(UNIT_TESTS) ## the cmocka suites under ASan and UBSan
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
-test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node suites: WAGI, component, host, wasi:http
-	$(NODE_TEST) tests/wasm/ tests/host/
+test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node suites: WAGI, component, host, catch-up command, wasi:http
+	$(NODE_TEST) tests/wasm/ tests/host/ tests/catchup/
 	$(NODE_TEST) --test-concurrency=1 tests/http/
 
 clean: ## remove build/
