@@ -23,6 +23,10 @@
  * forward the backend does not accept ends the run (the rest wait for the
  * next one). No token, credential or secret is ever written.
  *
+ * With a preopened state directory (`--dir`), a high-water mark there
+ * replaces the window, so that an outage of any length is caught up by the
+ * next successful run without re-forwarding everything (see "State").
+ *
  * Waits are bounded: the API must answer within API_WAIT_S and never
  * stall for longer between two reads; each forward has its own timeout.
  *
@@ -263,7 +267,7 @@ check_forward(const forward_config *f)
  * the window; 0 (everything) when the window is 0 or reaches before 1970.
  */
 static failure
-check_window(const config *c, uint64_t now, uint64_t *cutoff)
+check_window(const config *c, uint64_t now, uint64_t *cutoff, int *all)
 {
 	size_t w = DEFAULT_WINDOW_S;
 
@@ -274,6 +278,7 @@ check_window(const config *c, uint64_t now, uint64_t *cutoff)
 			"seconds", NULL);
 	}
 	*cutoff = w == 0 || w >= now ? 0 : now - w;
+	*all = w == 0;
 	return fine;
 }
 
@@ -340,6 +345,159 @@ iso_seconds(pw_span t)
 		days += 365 + is_leap(k);
 	}
 	return (uint64_t)days * 86400u + (uint64_t)(h * 3600 + mi * 60 + s);
+}
+
+/* ------------------------------------------------------------------ */
+/* State: the high-water mark                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * With a preopened directory (wasmtime run --dir), the command keeps there
+ * the time of its last wholly successful run: MARK_FILE, decimal unix
+ * seconds and a newline, replaced through MARK_TMP and a rename. A run then
+ * forwards what was created since that mark (less MARK_SLACK_S, for clocks
+ * that disagree and rows committed late), whatever the window says: an
+ * outage of any length is caught up by the next successful run, and a run
+ * after a successful one re-forwards only the slack. A failed run leaves
+ * the mark where it was. Without a directory, the window alone decides.
+ */
+#define FS "wasi:filesystem/types@0.2.0"
+#define MARK_FILE "panora-catchup.mark"
+#define MARK_TMP  "panora-catchup.mark.tmp"
+#define MARK_SLACK_S 900u
+
+IMPORT("wasi:filesystem/preopens@0.2.0", "get-directories")
+void fs_preopens(void *ret);
+IMPORT(FS, "[method]descriptor.open-at")
+void fs_open_at(int32_t d, int32_t path_flags, const char *p, size_t n,
+	int32_t open_flags, int32_t flags, void *ret);
+IMPORT(FS, "[method]descriptor.read")
+void fs_read(int32_t d, int64_t len, int64_t offset, void *ret);
+IMPORT(FS, "[method]descriptor.write")
+void fs_write(int32_t d, const void *p, size_t n, int64_t offset, void *ret);
+IMPORT(FS, "[method]descriptor.sync-data")
+void fs_sync_data(int32_t d, void *ret);
+IMPORT(FS, "[method]descriptor.rename-at")
+void fs_rename_at(int32_t d, const char *from, size_t from_len, int32_t to_dir,
+	const char *to, size_t to_len, void *ret);
+IMPORT(FS, "[resource-drop]descriptor")
+void fs_drop(int32_t d);
+
+enum {
+	FS_READ = 1, FS_WRITE = 2,                /* descriptor-flags     */
+	FS_CREATE = 1, FS_TRUNCATE = 8,           /* open-flags           */
+	FS_NO_ENTRY = 20                          /* error-code no-entry  */
+};
+
+typedef struct {      /* result<own<descriptor>, error-code>, result<_, ..> */
+	uint8_t is_err;
+	union { int32_t handle; uint8_t code; } u;
+} fs_result;
+
+typedef struct {      /* result<tuple<list<u8>, bool>, error-code>      */
+	uint8_t is_err;
+	union { struct { cabi_str data; uint8_t end; } ok; uint8_t code; } u;
+} fs_read_result;
+
+typedef struct {      /* result<filesize, error-code>                   */
+	uint8_t is_err;
+	uint8_t pad[7];
+	union { uint64_t n; uint8_t code; } u;
+} fs_write_result;
+
+typedef struct {
+	int32_t dir;          /* the state directory, or -1              */
+	int has_mark;
+	uint64_t mark;        /* unix seconds of the last good run        */
+} state;
+
+static failure
+mark_unreadable(void)
+{
+	return fail("the high-water mark in the state directory is not readable "
+		"(remove " MARK_FILE " to start again from the window)", NULL);
+}
+
+/* The first preopened directory, if any; others are let go. */
+static void
+open_state(state *s)
+{
+	struct { struct { int32_t dir; cabi_str path; } *ptr; size_t len; } dirs;
+	size_t i;
+
+	memset(s, 0, sizeof *s);
+	fs_preopens(&dirs);
+	for (i = 1; i < dirs.len; i++) {
+		fs_drop(dirs.ptr[i].dir);
+	}
+	s->dir = dirs.len > 0 ? dirs.ptr[0].dir : -1;
+}
+
+/* Read the mark; no file is no mark. */
+static failure
+read_mark(state *s)
+{
+	fs_result o;
+	fs_read_result rd;
+	size_t v, n;
+
+	if (s->dir < 0) {
+		return fine;
+	}
+	fs_open_at(s->dir, 0, MARK_FILE, sizeof MARK_FILE - 1, 0, FS_READ, &o);
+	if (o.is_err) {
+		return o.u.code == FS_NO_ENTRY ? fine : mark_unreadable();
+	}
+	fs_read(o.u.handle, 32, 0, &rd);
+	fs_drop(o.u.handle);
+	if (rd.is_err) {
+		return mark_unreadable();
+	}
+	n = rd.u.ok.data.len;
+	if (n < 2 || rd.u.ok.data.ptr[n - 1] != '\n'
+		|| kit_parse_size(rd.u.ok.data.ptr, n - 1, &v) != KIT_SIZE_OK)
+	{
+		return mark_unreadable();
+	}
+	s->has_mark = 1;
+	s->mark = v;
+	return fine;
+}
+
+/* Replace the mark with `at`, durably: write, sync, rename. */
+static failure
+write_mark(const state *s, uint64_t at)
+{
+	char text[21];
+	size_t n = pw_u64_dec(text, at);
+	fs_result o, r;
+	fs_write_result w;
+	int ok;
+
+	if (s->dir < 0) {
+		return fine;
+	}
+	text[n++] = '\n';
+	fs_open_at(s->dir, 0, MARK_TMP, sizeof MARK_TMP - 1, FS_CREATE | FS_TRUNCATE,
+		FS_WRITE, &o);
+	if (o.is_err) {
+		return fail("the high-water mark could not be written to the state "
+			"directory", NULL);
+	}
+	fs_write(o.u.handle, text, n, 0, &w);
+	ok = !w.is_err && w.u.n == n;
+	if (ok) {
+		fs_sync_data(o.u.handle, &r);
+		ok = !r.is_err;
+	}
+	fs_drop(o.u.handle);
+	if (ok) {
+		fs_rename_at(s->dir, MARK_TMP, sizeof MARK_TMP - 1, s->dir, MARK_FILE,
+			sizeof MARK_FILE - 1, &r);
+		ok = !r.is_err;
+	}
+	return ok ? fine : fail("the high-water mark could not be written to the "
+		"state directory", NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -675,17 +833,26 @@ wall_seconds(void)
 	return wall.seconds;
 }
 
-/* Every check that needs no network, in order. */
+/* Every check that needs no network, in order, and the cutoff: the
+   window's, or the high-water mark's when there is one (a window of 0
+   still means all). */
 static failure
-configure(const config *c, api_target *api, uint64_t *cutoff)
+configure(const config *c, api_target *api, state *s, uint64_t *cutoff)
 {
 	failure f = check_api(c, api);
+	int all = 0;
 
 	if (f.reason == NULL) {
 		f = check_forward(&c->forward);
 	}
 	if (f.reason == NULL) {
-		f = check_window(c, wall_seconds(), cutoff);
+		f = check_window(c, wall_seconds(), cutoff, &all);
+	}
+	if (f.reason == NULL) {
+		f = read_mark(s);
+	}
+	if (f.reason == NULL && s->has_mark && !all) {
+		*cutoff = s->mark > MARK_SLACK_S ? s->mark - MARK_SLACK_S : 0;
 	}
 	return f;
 }
@@ -699,8 +866,10 @@ run(void)
 	static config cfg;
 	static api_target api;
 	static tally t;
+	static state st;
 	run_ctx r;
 	failure f;
+	uint64_t listed_at;
 
 	arena_used = 0;
 	memset(&t, 0, sizeof t);
@@ -708,9 +877,14 @@ run(void)
 	r.cfg = &cfg;
 	r.t = &t;
 	r.cutoff = 0;
-	f = configure(&cfg, &api, &r.cutoff);
+	open_state(&st);
+	f = configure(&cfg, &api, &st, &r.cutoff);
+	listed_at = wall_seconds();
 	if (f.reason == NULL) {
 		f = catch_up(&r, &api);
+	}
+	if (f.reason == NULL) {
+		f = write_mark(&st, listed_at);   /* only after a wholly good run */
 	}
 	summary(&t, f.reason == NULL);
 	if (f.reason != NULL) {
@@ -718,6 +892,9 @@ run(void)
 	}
 	/* the arena held the API key, the forward secret and the answer, the
 	   element buffer a connection's token */
+	if (st.dir >= 0) {
+		fs_drop(st.dir);
+	}
 	pw_wipe(arena, sizeof arena);
 	pw_wipe(element, sizeof element);
 	memset(&list, 0, sizeof list);

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { credentialsOf, startPanoraApi } from '../lib/panora-api.mjs';
 import { spawnTracked, waitExit } from '../lib/proc.mjs';
 import { backend } from '../http/serve.mjs';
@@ -31,9 +32,9 @@ export const recordOf = (row) => {
 export const hoursAgo = (h) => new Date(Date.now() - h * 3600e3).toISOString();
 
 // One run: exit code, stdout, stderr and the parsed summary line.
-async function runChild(args, env, cwd) {
+async function runChild(args, env) {
   const child = spawnTracked(process.execPath, args, {
-    env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'], cwd,
+    env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -45,6 +46,14 @@ async function runChild(args, env, cwd) {
   assert.equal(lines.length, 1, `one summary line on stdout: ${stdout}`);
   return { code, stdout, stderr, summary: JSON.parse(lines[0]) };
 }
+
+// A module run before the component (jco run --jco-import, node --import)
+// that preopens PANORA_TEST_STATE_DIR as the guest's /state, as
+// `wasmtime run --dir` does. It lives in the jco directory, so that it
+// reaches the same preview2-shim instance as the generated code.
+const STATE_MODULE = `import { _addPreopen } from '@bytecodealliance/preview2-shim/filesystem';
+if (process.env.PANORA_TEST_STATE_DIR) _addPreopen('/state', process.env.PANORA_TEST_STATE_DIR);
+`;
 
 // A test file's context: the API stand-in, its backends, every output.
 export async function startCatchup(name) {
@@ -72,15 +81,19 @@ export async function startCatchup(name) {
       api.mode = 'ok';
       api.streamRows = 0;
     },
-    // one run of the command; `cwd` for the state directory tests
-    run: async (env, extraArgs = []) => {
+    // one run of the command; with `state`, that directory preopened
+    run: async (env, { state } = {}) => {
+      const stateModule = path.join(dir, '_state.mjs');
+      const withState = state ? { ...env, PANORA_TEST_STATE_DIR: state } : env;
       let r;
       if (runner === null) {
         fs.rmSync(dir, { recursive: true, force: true });
-        r = await runChild([JCO, 'run', '--jco-dir', dir, COMMAND, ...extraArgs], env);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(stateModule, STATE_MODULE);
+        r = await runChild([JCO, 'run', '--jco-dir', dir, '--jco-import', stateModule, COMMAND], withState);
         runner = path.join(dir, '_run.js');
       } else {
-        r = await runChild([runner, ...extraArgs], env);
+        r = await runChild(['--import', pathToFileURL(stateModule).href, runner], withState);
       }
       outputs.push(r.stdout, r.stderr);
       return r;
