@@ -81,6 +81,21 @@ cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
 		new_size);
 }
 
+/* see http.h: forward.c takes its scratch here too */
+char *
+http_rest(size_t *cap)
+{
+	*cap = ARENA_SIZE - arena_used;
+	return (char *)arena + arena_used;
+}
+
+/* see http.h */
+void
+http_take(size_t n)
+{
+	arena_used += n;
+}
+
 /* ------------------------------------------------------------------ */
 /* The run's state                                                      */
 /* ------------------------------------------------------------------ */
