@@ -177,6 +177,16 @@ load_config(config *c)
 	}
 }
 
+/* Split `s` as pw_url_parse does; 1 when it is a URL. Judged by what the
+   split filled in (pw_url_parse zeroes `u` on a refusal), not by its
+   return value's convention. */
+static int
+url_split(pw_url *u, pw_span s)
+{
+	(void)pw_url_parse(u, s.ptr, s.len);
+	return u->authority.ptr != NULL && u->authority.len > 0;
+}
+
 /* Is the authority's host (port and brackets aside) a loopback name? */
 static int
 is_loopback(pw_span authority)
@@ -234,7 +244,7 @@ check_api(const config *c, api_target *api)
 	if (c->api_key.ptr == NULL) {
 		return fail("PANORA_API_KEY is not set", NULL);
 	}
-	if (!pw_url_parse(&api->url, c->api_url.ptr, c->api_url.len)
+	if (!url_split(&api->url, c->api_url)
 		|| memchr(api->url.path.ptr, '?', api->url.path.len) != NULL)
 	{
 		return fail("PANORA_API_URL is not an absolute http or https base URL "
@@ -263,7 +273,7 @@ check_forward(const forward_config *f)
 		return fail("PANORA_WEBHOOK_FORWARD_URL is not set: there is nowhere "
 			"to forward the connections to", NULL);
 	}
-	if (!pw_url_parse(&url, f->url.ptr, f->url.len)) {
+	if (!url_split(&url, f->url)) {
 		return fail("PANORA_WEBHOOK_FORWARD_URL is not an absolute http or "
 			"https URL", NULL);
 	}
