@@ -744,7 +744,8 @@ read_list(run_ctx *r, int32_t stream, size_t mark)
 		}
 		input_read(stream, CHUNK, &rd);
 		if (rd.is_err) {
-			if (rd.u.err.tag != 1) {
+			if (rd.u.err.tag != 1) {          /* last-operation-failed */
+				drop_io_error(rd.u.err.error);
 				return fail("the connection to Panora's API failed during "
 					"its answer", NULL);
 			}

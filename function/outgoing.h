@@ -69,6 +69,8 @@ IMPORT(IO, "[method]input-stream.read")
 void input_read(int32_t s, int64_t len, void *ret);
 IMPORT(IO, "[resource-drop]input-stream")
 void drop_input_stream(int32_t h);
+IMPORT("wasi:io/error@0.2.0", "[resource-drop]error")
+void drop_io_error(int32_t h);
 IMPORT(OUTGOING, "handle")
 void outgoing_handle(int32_t req, int32_t has_options, int32_t options, void *ret);
 IMPORT(POLL, "poll")
