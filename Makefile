@@ -66,6 +66,7 @@ WASM_MODULE := $(BUILD)/panora-webhook.wasm
 COMPONENT   := $(BUILD)/panora-webhook.component.wasm
 HTTP_COMPONENT := $(BUILD)/panora-webhook-http.wasm
 SPIN_COMPONENT := $(BUILD)/panora-webhook-spin.wasm
+CATCHUP_COMPONENT := $(BUILD)/panora-webhook-catchup.wasm
 WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
 CORE_MODULE := $(BUILD)/obj/pw-core.wasm
 
@@ -78,7 +79,7 @@ VECTORS_H  := $(BUILD)/vectors/cases.h
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) ## build the four artifacts
+all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) $(CATCHUP_COMPONENT) ## build the five artifacts
 
 help: ## this list (each target has a note after ##)
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' Makefile | sed 's/:.*## /|/' \
@@ -205,12 +206,14 @@ $(eval $(call object_rule,$(BUILD)/wasm-oz/fn_%.o,function/%.c,$$(OZ_COMPILE)))
 $(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$$(OZ_COMPILE) -DPW_SPIN))
 
 # What each flavour links besides the core: its glue and its sinks.
-HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o)
-SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o)
+HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o streams.o)
+SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o streams.o)
+CATCHUP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o forward.o streams.o)
 
 $(BUILD)/obj/http.core.wasm: $(WASM_LIB_OZ) $(HTTP_FN)
 $(BUILD)/obj/http_spin.core.wasm: $(WASM_LIB_OZ) $(SPIN_FN)
-$(BUILD)/obj/http.core.wasm $(BUILD)/obj/http_spin.core.wasm:
+$(BUILD)/obj/catchup.core.wasm: $(WASM_LIB_OZ) $(CATCHUP_FN)
+$(BUILD)/obj/http.core.wasm $(BUILD)/obj/http_spin.core.wasm $(BUILD)/obj/catchup.core.wasm:
 	@mkdir -p $(@D)
 	$(WASM_CC) $(OZ_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@.tmp
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $@.tmp -o $@
@@ -228,6 +231,13 @@ $(HTTP_COMPONENT): $(BUILD)/obj/http.core.wasm $(BUILD)/wit/proxy/.done
 $(SPIN_COMPONENT): $(BUILD)/obj/http_spin.core.wasm $(BUILD)/wit/spin/.done
 	$(JCO_EMBED) embed --wit $(BUILD)/wit/spin $< -o $(BUILD)/obj/http_spin.embedded.wasm
 	$(JCO) new $(BUILD)/obj/http_spin.embedded.wasm -o $@
+	@echo "$@: $$(wc -c < $@) bytes"
+
+# The catch-up command (wit/http/catchup.wit): exports wasi:cli/run, for
+# `wasmtime run -S http` from cron.
+$(CATCHUP_COMPONENT): $(BUILD)/obj/catchup.core.wasm $(BUILD)/wit/catchup/.done
+	$(JCO_EMBED) embed --wit $(BUILD)/wit/catchup $< -o $(BUILD)/obj/catchup.embedded.wasm
+	$(JCO) new $(BUILD)/obj/catchup.embedded.wasm -o $@
 	@echo "$@: $$(wc -c < $@) bytes"
 
 # The reference host loads the component as JavaScript + core wasm.
@@ -383,8 +393,8 @@ test: test-unit test-wasm test-wasmtime ct-check fuzz-smoke ## every suite: unit
 test-unit: $(UNIT_TESTS) ## the cmocka suites under ASan and UBSan
 	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
 
-test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node suites: WAGI, component, host, wasi:http
-	$(NODE_TEST) tests/wasm/ tests/host/
+test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node suites: WAGI, component, host, catch-up command, wasi:http
+	$(NODE_TEST) tests/wasm/ tests/host/ tests/catchup/
 	$(NODE_TEST) --test-concurrency=1 tests/http/
 
 .PHONY: test-wasmtime run-wasmtime

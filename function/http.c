@@ -66,8 +66,6 @@ IMPORT(HTTP, "[resource-drop]fields")
 void drop_fields(int32_t h);
 IMPORT(IO, "[method]input-stream.blocking-read")
 void stream_read(int32_t s, int64_t len, void *ret);
-IMPORT(IO, "[method]output-stream.blocking-write-and-flush")
-void stream_write(int32_t s, const void *p, size_t n, void *ret);
 IMPORT(IO, "[resource-drop]input-stream")
 void drop_input_stream(int32_t h);
 IMPORT("wasi:cli/stderr@0.2.0", "get-stderr")
@@ -210,18 +208,6 @@ read_body(int32_t req, size_t limit, pw_span *body)
 /* ------------------------------------------------------------------ */
 /* Response and log                                                     */
 /* ------------------------------------------------------------------ */
-
-int http_stream_failed;
-
-/* see http.h */
-void
-http_send_stream(bufsink *b)
-{
-	struct { uint8_t is_err; uint8_t tag; int32_t err; } r;
-
-	stream_write(b->target, b->buf, b->len, &r);
-	http_stream_failed |= r.is_err;
-}
 
 /*
  * Send the response for `res`: a 2xx gets the plain-text receipt, with

@@ -83,6 +83,10 @@ char *http_rest(size_t *cap);
 /* Claim the first `n` bytes (n <= *cap) of what http_rest returned. */
 void http_take(size_t n);
 
+/* ------------------------------------------------------------------ */
+/* streams.c (every component, the catch-up command too)                */
+/* ------------------------------------------------------------------ */
+
 /* A bufsink `send` for a wasi:io output stream (`target`); the buffer
    MUST hold at most 4096 bytes, what one blocking write may carry. A
    failed write is remembered in `http_stream_failed`. */

@@ -75,7 +75,8 @@ export const forwardId = (idConnection) =>
 // A backend that receives the forward. `mode(n)` says how to answer the
 // n-th request (from 0): a status, or 'hang' (never answer). Every request
 // is verified; `messages` holds what it accepted, `attempts` everything.
-export async function backend({ secret = `whsec_${crypto.randomBytes(24).toString('base64')}`, mode = () => 204 } = {}) {
+// `port` (default: any) lets a test bring a backend back where it was.
+export async function backend({ secret = `whsec_${crypto.randomBytes(24).toString('base64')}`, mode = () => 204, port = 0 } = {}) {
   const wh = new Webhook(secret);
   const attempts = [];
   const messages = [];
@@ -97,7 +98,7 @@ export async function backend({ secret = `whsec_${crypto.randomBytes(24).toStrin
       res.end('ok\n');
     });
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     secret,
     url: `http://127.0.0.1:${server.address().port}/hooks/panora?source=test`,

@@ -15,8 +15,9 @@ import fs from 'node:fs';
 
 const JCO = 'node_modules/@bytecodealliance/jco/dist/jco.js';
 const MODULES = ['build/panora-webhook.wasm', 'build/obj/catcher.core.wasm', 'build/obj/http.core.wasm',
-  'build/obj/http_spin.core.wasm'];
-const COMPONENTS = ['build/panora-webhook.component.wasm', 'build/panora-webhook-http.wasm', 'build/panora-webhook-spin.wasm'];
+  'build/obj/http_spin.core.wasm', 'build/obj/catchup.core.wasm'];
+const COMPONENTS = ['build/panora-webhook.component.wasm', 'build/panora-webhook-http.wasm', 'build/panora-webhook-spin.wasm',
+  'build/panora-webhook-catchup.wasm'];
 
 for (const file of MODULES) {
   test(`${file}: no producers section`, () => {
