@@ -251,8 +251,9 @@ async function main() {
   const demo = process.argv.includes('--demo');
   const env = { ...process.env };
   if (demo) {
-    const { prepareDemo } = await import('./demo.mjs');
+    const { prepareDemo, startDemoApi } = await import('./demo.mjs');
     Object.assign(env, prepareDemo(env));
+    Object.assign(env, await startDemoApi(env));
   }
   if (!env.PANORA_WEBHOOK_SECRET) {
     console.error('server: set PANORA_WEBHOOK_SECRET (the endpoint secret from Panora\'s dashboard)');
@@ -272,7 +273,10 @@ async function main() {
   const cu = catchupConfig(env);
   console.log(cu ? `catch-up: ${cu.endpoint} now and every ${cu.intervalMs / 1000} s`
     : 'catch-up: off (set PANORA_API_KEY to fetch back what a missed delivery did not bring)');
-  if (demo) (await import('./demo.mjs')).printDemo(base);
+  if (demo) {
+    await srv.catchup?.runOnce();          // the instructions show its outcome
+    (await import('./demo.mjs')).printDemo(base);
+  }
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, async () => {
       console.log(`\n${sig}: finishing requests (at most ${srv.cfg.grace} ms), closing ${srv.cfg.db}`);
