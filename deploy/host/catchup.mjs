@@ -35,7 +35,7 @@ import { loadCatchup } from './handler.mjs';
 
 const DEFAULT_URL = 'https://api.panora.dev';
 const CHUNK_MAX = 64 * 1024;          // the component's largest chunk
-const CHUNK_ROWS = 2000;              // records per transaction
+const CHUNK_ROWS = 500;               // records per transaction (few survive a GC)
 const STALL_MS = 30000;
 const RUN_MAX_MS = 30 * 60 * 1000;
 const INTERVAL_MAX_S = 7 * 24 * 3600;
@@ -190,16 +190,17 @@ export function startCatchup(cfg, { store, log, stallMs = STALL_MS, runMaxMs = R
     current ??= run().finally(() => { current = null; });
     return current;
   };
+  const cycle = async () => {
+    const t0 = Date.now();
+    await runOnce();
+    schedule(Math.max(0, cfg.intervalMs - (Date.now() - t0)));
+  };
   const schedule = (ms) => {
     if (stopping) return;
-    timer = setTimeout(async () => {
-      const t0 = Date.now();
-      await runOnce();
-      schedule(Math.max(0, cfg.intervalMs - (Date.now() - t0)));
-    }, ms);
+    timer = setTimeout(cycle, ms);
     timer.unref();
   };
-  schedule(0);
+  cycle();                     // the first run starts now: runOnce() joins it
 
   return {
     runOnce,
