@@ -116,7 +116,7 @@ export function startCatchup(cfg, { store, log, stallMs = STALL_MS, runMaxMs = R
       }
       counts.recovered += fresh.length;
       for (const r of fresh) {
-        say({ outcome: 'recovered', id_connection: r.id_connection, provider: r.provider_slug, vertical: r.vertical });
+        say({ outcome: 'recovered', id_connection: r.id_connection.slice(0, 128), provider: r.provider_slug?.slice(0, 128) ?? null, vertical: r.vertical?.slice(0, 128) ?? null });
       }
     };
     const take = (reader, chunk) => {
@@ -162,7 +162,7 @@ export function startCatchup(cfg, { store, log, stallMs = STALL_MS, runMaxMs = R
       }
       const reader = await load();
       try {
-        for await (const chunk of res.body) {
+        for await (const chunk of res.body ?? []) {     // no body: an empty answer
           kick();
           take(reader, chunk);
         }
