@@ -330,7 +330,7 @@ fuzz-seeds: $(VECTORS) ## rewrite tests/fuzz/corpus from the end-to-end cases
 # ------------------------------------------------------------ benchmark
 # The core as it would ship natively (-O2, no sanitizers), and the empty WASI
 # command that measures the host's own per-request floor.
-$(BUILD)/bench/bench_native: tests/bench/bench_native.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
+$(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) -std=c11 -O2 $(WARN) $(DEFS) $(INC) -I$(BEARSSL_SRC)/src $(filter %.c,$^) -o $@
 
@@ -340,7 +340,7 @@ $(BUILD)/bench/%.wasm: tests/bench/%.c | $(DEPS)
 	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
 	@rm -f $@.tmp
 
-BENCH_NEEDS := all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native \
+BENCH_NEEDS := all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native $(BUILD)/bench/bench_catchup \
                $(BUILD)/bench/empty.wasm $(BUILD)/bench/cgi_floor.wasm
 
 bench: $(BENCH_NEEDS) $(BENCH_DEPS) ## speed and size beside a Node receiver, then end to end; writes build/bench.json

@@ -1,6 +1,7 @@
 /*
- * component.c -- the panora:webhook/handler@0.1.0 export (wit/catcher.wit),
- * in hand-written canonical-ABI glue.
+ * component.c -- the panora:webhook/handler@0.1.0 and
+ * panora:webhook/catchup@0.1.0 exports (wit/catcher.wit), in hand-written
+ * canonical-ABI glue.
  *
  * The core module imports nothing. `jco embed` + `jco new` wrap it into the
  * component build/panora-webhook.component.wasm.
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "panora_webhook.h"
+#include "pw_catchup.h"
 #include "kit.h"
 
 #define HANDLE_NAME "panora:webhook/handler@0.1.0#handle"
@@ -217,4 +219,302 @@ post_handle(struct ret *r)
 	(void)r;
 	arena_used = 0;
 	call_returned = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The catch-up reader                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * begin() starts a pw_catchup over a static element buffer; feed(chunk)
+ * runs it over one chunk and returns copies of what completed; finish()
+ * says whether the list was whole. Between calls only the decoder and the
+ * element it is in the middle of are kept (static, PW_CATCHUP_ELEMENT_MAX).
+ *
+ * A feed's output lives in the arena after the chunk, in three areas whose
+ * sizes follow from the chunk's length, so they can never overflow:
+ *   text       the records' strings: each record's strings are bytes of
+ *              its own element, and the elements completed by one call
+ *              are the chunk plus at most one element carried from before;
+ *   recovered  a record's element is at least RECORD_MIN bytes (the three
+ *              required members with one-byte values);
+ *   skipped    every element but the carried one takes at least two bytes
+ *              of the chunk ("{}").
+ * The skip reasons are the decoder's static sentences: nothing to copy.
+ */
+#define CATCHUP_NAME(f) "panora:webhook/catchup@0.1.0#" f
+#define CATCHUP_CHUNK_MAX (64u * 1024u)
+#define RECORD_MIN (sizeof "{\"id_connection\":\"a\",\"connection_token\":\"b\",\"id_linked_user\":\"c\"}" - 1)
+
+_Static_assert(ARENA_SIZE >= CATCHUP_CHUNK_MAX + 16u
+	+ (CATCHUP_CHUNK_MAX + PW_CATCHUP_ELEMENT_MAX) + 16u
+	+ ((CATCHUP_CHUNK_MAX + PW_CATCHUP_ELEMENT_MAX) / RECORD_MIN + 1u) * sizeof(cabi_token_record) + 16u
+	+ (CATCHUP_CHUNK_MAX / 2u + 2u) * sizeof(cabi_str),
+	"the arena holds a feed's largest output");
+
+typedef struct {
+	const void *ptr;
+	size_t len;
+} cabi_list;                              /* list<T>: two i32          */
+
+struct feed_ret {                         /* result<listed, string>    */
+	uint8_t is_err;
+	union {
+		struct {
+			cabi_list recovered;          /* list<token-record>        */
+			cabi_list skipped;            /* list<string>              */
+		} ok;
+		cabi_str err;
+	} u;
+};
+
+struct finish_ret {                       /* result<tuple<u64,u64>, string> */
+	uint8_t is_err;
+	union {
+		struct {
+			uint64_t listed, skipped;
+		} ok;
+		cabi_str err;
+	} u;
+};
+
+_Static_assert(offsetof(struct feed_ret, u) == 4 && sizeof(struct feed_ret) == 20,
+	"result<listed, string> layout");
+_Static_assert(offsetof(struct finish_ret, u) == 8 && sizeof(struct finish_ret) == 24,
+	"result<tuple<u64, u64>, string> layout");
+
+static unsigned char element[PW_CATCHUP_ELEMENT_MAX];
+static pw_catchup cu;
+static int cu_begun;
+static pw_result cu_res;
+static struct feed_ret feed_area;
+static struct finish_ret finish_area;
+
+/* Where one feed's output goes, carved from the arena after the chunk. */
+typedef struct {
+	char *text;
+	size_t text_cap, text_len;
+	cabi_token_record *rec;
+	size_t rec_cap, nrec;
+	cabi_str *skip;
+	size_t skip_cap, nskip;
+} out_area;
+
+/* Take `n` bytes aligned to 16 from the arena, or NULL. */
+static void *
+arena_take(size_t n)
+{
+	size_t at = (arena_used + 15) & ~(size_t)15;
+
+	if (at > ARENA_SIZE || n > ARENA_SIZE - at) {
+		return NULL;
+	}
+	arena_used = at + n;
+	return arena + at;
+}
+
+static int
+out_init(out_area *o, size_t chunk_len)
+{
+	memset(o, 0, sizeof *o);
+	o->text_cap = chunk_len + PW_CATCHUP_ELEMENT_MAX;
+	o->rec_cap = o->text_cap / RECORD_MIN + 1;
+	o->skip_cap = chunk_len / 2 + 2;
+	o->text = arena_take(o->text_cap);
+	o->rec = arena_take(o->rec_cap * sizeof *o->rec);
+	o->skip = arena_take(o->skip_cap * sizeof *o->skip);
+	return o->text != NULL && o->rec != NULL && o->skip != NULL;
+}
+
+/* A copy of `s` in the text area (room is checked by the caller). */
+static cabi_str
+keep_str(out_area *o, pw_span s)
+{
+	cabi_str c;
+
+	c.ptr = o->text + o->text_len;
+	c.len = s.ptr != NULL ? s.len : 0;
+	if (c.len > 0) {
+		memcpy(o->text + o->text_len, s.ptr, c.len);
+	}
+	o->text_len += c.len;
+	return c;
+}
+
+static cabi_option_string
+keep_opt(out_area *o, pw_span s)
+{
+	cabi_option_string v;
+
+	memset(&v, 0, sizeof v);
+	v.is_some = s.ptr != NULL;
+	v.value = keep_str(o, s);
+	return v;
+}
+
+#define keep_PW_FIELD_META     keep_str
+#define keep_PW_FIELD_REQUIRED keep_str
+#define keep_PW_FIELD_TEXT     keep_str
+#define keep_PW_FIELD_OPTION   keep_opt
+
+/* Copy one record out; 0 if the areas are full (the bounds above say
+   they cannot be). */
+static int
+out_record(out_area *o, const pw_record *r)
+{
+	size_t need = 0;
+	cabi_token_record *t;
+
+#define PW_X_LEN(name, kind) need += r->name.ptr != NULL ? r->name.len : 0;
+	PW_RECORD_FIELDS(PW_X_LEN)
+#undef PW_X_LEN
+	if (o->nrec == o->rec_cap || need > o->text_cap - o->text_len) {
+		return 0;
+	}
+	t = &o->rec[o->nrec++];
+	memset(t, 0, sizeof *t);
+#define PW_X_KEEP(name, kind) t->name = keep_##kind(o, r->name);
+	PW_RECORD_FIELDS(PW_X_KEEP)
+#undef PW_X_KEEP
+	return 1;
+}
+
+static int
+out_skip(out_area *o, const pw_result *r)
+{
+	const char *why = r->message != NULL ? r->message : pw_status_message(r->status);
+
+	if (o->nskip == o->skip_cap) {
+		return 0;
+	}
+	o->skip[o->nskip].ptr = why;
+	o->skip[o->nskip].len = strlen(why);
+	o->nskip++;
+	return 1;
+}
+
+/* A call with no arguments to lower may come right after another's
+   return: its memory is forgotten here too. */
+static void
+new_call(void)
+{
+	if (call_returned) {
+		arena_used = 0;
+		call_returned = 0;
+	}
+}
+
+EXPORT(CATCHUP_NAME("begin"))
+void catchup_begin(void);
+
+void
+catchup_begin(void)
+{
+	pw_catchup_init(&cu, element, sizeof element);
+	cu_begun = 1;
+}
+
+static struct feed_ret *
+feed_fail(const char *why)
+{
+	memset(&feed_area, 0, sizeof feed_area);
+	feed_area.is_err = 1;
+	feed_area.u.err.ptr = why;
+	feed_area.u.err.len = strlen(why);
+	call_returned = 1;
+	return &feed_area;
+}
+
+/* Run the decoder over the whole chunk, copying out what completes. */
+static const char *
+feed_chunk(out_area *o, const char *chunk, size_t len)
+{
+	size_t off = 0;
+
+	for (;;) {
+		size_t used = 0;
+		pw_catchup_event ev = pw_catchup_feed(&cu, chunk + off, len - off,
+			&used, &cu_res);
+
+		off += used;
+		if (ev == PW_CATCHUP_ERROR) {
+			return cu.error;
+		}
+		if ((ev == PW_CATCHUP_RECORD && !out_record(o, &cu_res.record))
+			|| (ev == PW_CATCHUP_SKIPPED && !out_skip(o, &cu_res)))
+		{
+			return "the catch-up output area is full";
+		}
+		if ((ev == PW_CATCHUP_MORE || ev == PW_CATCHUP_DONE) && off >= len) {
+			return NULL;
+		}
+	}
+}
+
+EXPORT(CATCHUP_NAME("feed"))
+struct feed_ret *catchup_feed(const char *chunk, size_t len);
+
+struct feed_ret *
+catchup_feed(const char *chunk, size_t len)
+{
+	out_area o;
+	const char *why;
+
+	new_call();
+	if (!cu_begun) {
+		return feed_fail("begin was not called");
+	}
+	if (len > CATCHUP_CHUNK_MAX) {
+		return feed_fail("a chunk is larger than 64 KiB");
+	}
+	if (!out_init(&o, len)) {
+		return feed_fail("the catch-up output area is full");
+	}
+	why = feed_chunk(&o, chunk != NULL ? chunk : "", len);
+	if (why != NULL) {
+		return feed_fail(why);
+	}
+	memset(&feed_area, 0, sizeof feed_area);
+	feed_area.u.ok.recovered.ptr = o.rec;
+	feed_area.u.ok.recovered.len = o.nrec;
+	feed_area.u.ok.skipped.ptr = o.skip;
+	feed_area.u.ok.skipped.len = o.nskip;
+	call_returned = 1;
+	return &feed_area;
+}
+
+EXPORT("cabi_post_" CATCHUP_NAME("feed"))
+void post_feed(struct feed_ret *r);
+
+/* After the host has lifted the chunk's records: forget them. */
+void
+post_feed(struct feed_ret *r)
+{
+	(void)r;
+	arena_used = 0;
+	call_returned = 0;
+}
+
+EXPORT(CATCHUP_NAME("finish"))
+struct finish_ret *catchup_finish(void);
+
+struct finish_ret *
+catchup_finish(void)
+{
+	const char *why = "begin was not called";
+
+	new_call();
+	memset(&finish_area, 0, sizeof finish_area);
+	if (cu_begun && pw_catchup_finish(&cu) == PW_CATCHUP_DONE) {
+		finish_area.u.ok.listed = cu.listed;
+		finish_area.u.ok.skipped = cu.skipped;
+		return &finish_area;
+	}
+	if (cu_begun) {
+		why = cu.error;
+	}
+	finish_area.is_err = 1;
+	finish_area.u.err.ptr = why;
+	finish_area.u.err.len = strlen(why);
+	return &finish_area;
 }

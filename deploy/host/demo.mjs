@@ -1,13 +1,19 @@
 // demo.mjs -- `make run`: a demo secret and a freshly signed sample
 // connection.created delivery, made the way Panora makes them (Node's
-// crypto over JSON.stringify(data)), and the commands to try them.
+// crypto over JSON.stringify(data)), and the commands to try them. Unless
+// PANORA_API_KEY is set, it also starts the stand-in for Panora's API
+// (tests/lib/panora-api.mjs) on loopback, holding one connection whose
+// only delivery was missed, for the host's catch-up to fetch back.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deliverOnce, panoraRow, startPanoraApi } from '../../tests/lib/panora-api.mjs';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/run');
 let sample;
+let missed;
 
 // Environment additions for the demo server.
 export function prepareDemo(env) {
@@ -35,6 +41,23 @@ export function prepareDemo(env) {
   return { PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_LISTING: env.PANORA_WEBHOOK_LISTING ?? '1' };
 }
 
+// The stand-in API, and the one delivery of its connection made while no
+// receiver listened (Panora's queue sender makes no second attempt).
+// Environment additions pointing the host's catch-up at it.
+export async function startDemoApi(env) {
+  if (env.PANORA_API_KEY) return {};
+  const apiKey = crypto.randomBytes(24).toString('hex');
+  const row = panoraRow(`demo-missed-${crypto.randomUUID()}`, { provider_slug: 'zendesk', vertical: 'ticketing' });
+  const api = await startPanoraApi({ apiKey, rows: [row] });
+  const gone = http.createServer();                   // a port where nobody listens
+  await new Promise((resolve) => gone.listen(0, '127.0.0.1', resolve));
+  const { port } = gone.address();
+  await new Promise((resolve) => gone.close(resolve));
+  const nobody = await deliverOnce(`http://127.0.0.1:${port}/panora_webhooks`, env.PANORA_WEBHOOK_SECRET, row);
+  missed = { api, row, attempt: nobody.status === 0 ? `refused (${nobody.error})` : `answered ${nobody.status}` };
+  return { PANORA_API_KEY: apiKey, PANORA_API_URL: api.url };
+}
+
 export function printDemo(base) {
   console.log(`
 A signed sample connection.created delivery is in ${sample.file}. Send it:
@@ -50,6 +73,14 @@ appears.
 See what was caught:
 
   curl -sS '${base}/connections?id_linked_user=${sample.user}'
+${missed ? `
+Catch-up: a stand-in for Panora's API on ${missed.api.url} holds connection
+${missed.row.id_connection}, whose one delivery went to a receiver that was not
+there (${missed.attempt}); Panora makes no second attempt. The host
+fetched it back at start-up: see the {"outcome":"recovered",...} and
+{"outcome":"catch-up",...} lines above, and the row, "arrival": "catch-up":
 
+  curl -sS '${base}/connections?id_linked_user=${missed.row.id_linked_user}'
+` : ''}
 Stop with Ctrl-C.`);
 }

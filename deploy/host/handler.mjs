@@ -7,18 +7,34 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const TRANSPILED = path.resolve(here, '../../build/host/catcher.js');
 
-// Instantiate the component. `onCore` receives each core instance (the
-// tests use it to watch linear memory).
-export async function loadHandler({ file = TRANSPILED, onCore } = {}) {
+// Instantiate the component; the core module is compiled once per file.
+// `onCore` receives each core instance (the tests use it to watch linear
+// memory).
+const compiled = new Map();
+async function instantiateCatcher({ file = TRANSPILED, onCore } = {}) {
   const { instantiate } = await import(pathToFileURL(file).href);
   const dir = path.dirname(file);
-  const getCoreModule = async (name) => WebAssembly.compile(await fs.readFile(path.join(dir, name)));
+  const getCoreModule = async (name) => {
+    const p = path.join(dir, name);
+    if (!compiled.has(p)) compiled.set(p, WebAssembly.compile(await fs.readFile(p)));
+    return compiled.get(p);
+  };
   const instantiateCore = async (module, imports) => {
     const instance = await WebAssembly.instantiate(module, imports);
     onCore?.(instance);
     return instance;
   };
-  const exports = await instantiate(getCoreModule, {}, instantiateCore);
+  return instantiate(getCoreModule, {}, instantiateCore);
+}
+
+// The failure of a result<_, E> export: jco throws it with the payload.
+const failureOf = (e) => {
+  if (e?.payload !== undefined) return e.payload;
+  throw e;
+};
+
+export async function loadHandler(opts) {
+  const exports = await instantiateCatcher(opts);
   const handler = exports.handler ?? exports['panora:webhook/handler@0.1.0'];
   // result<outcome, failure>: jco returns the outcome and throws the failure
   return (req, secrets) => {
@@ -31,10 +47,55 @@ export async function loadHandler({ file = TRANSPILED, onCore } = {}) {
   };
 }
 
+// A fresh instance's panora:webhook/catchup reader, for one GET
+// /connections answer: begin() is called here; feed(chunk) gives
+// { records, skipped } (records as the store takes them) or { error };
+// finish() gives { listed, skipped } or { error }. Its own instance: a
+// trap in a catch-up can never reach the webhook handler's.
+export async function loadCatchup(opts) {
+  const exports = await instantiateCatcher(opts);
+  const cu = exports.catchup ?? exports['panora:webhook/catchup@0.1.0'];
+  cu.begin();
+  return {
+    feed(chunk) {
+      try {
+        const { recovered, skipped } = cu.feed(chunk);
+        return { records: recovered.map(recordOf), skipped };
+      } catch (e) {
+        return { error: failureOf(e) };
+      }
+    },
+    finish() {
+      try {
+        const [listed, skipped] = cu.finish();
+        return { listed: Number(listed), skipped: Number(skipped) };
+      } catch (e) {
+        return { error: failureOf(e) };
+      }
+    },
+  };
+}
+
 // The same words the WAGI module uses (lib/pw_handle.c).
 const IGNORED = 'verified; this event type carries no connection token';
 const snake = (s) => s.replaceAll('-', '_');
 const orNull = (v) => (v === undefined || v === '' ? null : v);
+
+// A token-record as the store keeps it (Panora's field names; empty and
+// absent as null).
+export const recordOf = (r) => ({
+  id_event: r.idEvent,
+  id_connection: r.idConnection,
+  connection_token: r.connectionToken,
+  id_linked_user: r.idLinkedUser,
+  id_project: orNull(r.idProject),
+  provider_slug: orNull(r.providerSlug),
+  vertical: orNull(r.vertical),
+  status: orNull(r.status),
+  account_url: orNull(r.accountUrl),
+  created_at: orNull(r.createdAt),
+  expiration_timestamp: orNull(r.expirationTimestamp),
+});
 
 // { status, outcome, record?, type?, error?, message?, log } for one
 // result of handle(). `record` is what the host must keep; it never goes
@@ -60,19 +121,7 @@ export function toHttp({ outcome, failure }) {
     };
   }
   const r = outcome.val;
-  const record = {
-    id_event: r.idEvent,
-    id_connection: r.idConnection,
-    connection_token: r.connectionToken,
-    id_linked_user: r.idLinkedUser,
-    id_project: orNull(r.idProject),
-    provider_slug: orNull(r.providerSlug),
-    vertical: orNull(r.vertical),
-    status: orNull(r.status),
-    account_url: orNull(r.accountUrl),
-    created_at: orNull(r.createdAt),
-    expiration_timestamp: orNull(r.expirationTimestamp),
-  };
+  const record = recordOf(r);
   return {
     status: 200,
     outcome: 'captured',

@@ -13,6 +13,8 @@
 //   PANORA_WEBHOOK_REQUEST_TIMEOUT_MS  time to send the whole request (default 30000)
 //   PANORA_WEBHOOK_SHUTDOWN_GRACE_MS   what running requests get on SIGTERM (default 5000)
 //   HOST, PORT                  where to listen (default 127.0.0.1:8080)
+//   PANORA_API_KEY, PANORA_API_URL, PANORA_WEBHOOK_CATCHUP_INTERVAL_S
+//                               the catch-up from Panora's API (catchup.mjs)
 //
 // Every POST goes to the component's `handle` with the secrets. A captured
 // record is upserted on id_connection (signed): Panora's retry, or a replay
@@ -35,6 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from './store.mjs';
 import { errorBody, loadHandler, receipt, toHttp } from './handler.mjs';
+import { catchupConfig, startCatchup } from './catchup.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -77,8 +80,9 @@ function targetOf(raw) {
   }
 }
 
-export async function startServer(env = process.env, { log = (l) => process.stderr.write(`${l}\n`) } = {}) {
+export async function startServer(env = process.env, { log = (l) => process.stderr.write(`${l}\n`), catchup: catchupOpts } = {}) {
   const cfg = config(env);
+  const catchupCfg = catchupConfig(env);          // a bad setting refuses to start
   const handle = await loadHandler();
   const store = openStore(cfg.db, { busyTimeout: STORE_BUSY_MS });
   const secrets = cfg.secret === '' ? [] : [cfg.secret];
@@ -216,11 +220,13 @@ export async function startServer(env = process.env, { log = (l) => process.stde
     server.listen(cfg.port, cfg.host, resolve);
   });
 
+  const catchup = catchupCfg && startCatchup(catchupCfg, { store, log, ...catchupOpts });
+
   let closing;
   // Stop accepting; running requests get `grace` ms; then every connection
   // is closed, whatever its client does, and the WAL is checkpointed.
   const close = () => {
-    closing ??= new Promise((resolve) => {
+    closing ??= Promise.resolve(catchup?.stop()).then(() => new Promise((resolve) => {
       let done = false;
       const finish = () => {
         if (done) return;
@@ -234,10 +240,10 @@ export async function startServer(env = process.env, { log = (l) => process.stde
       cut.unref();
       const last = setTimeout(finish, cfg.grace + 2000);   // even if close never calls back
       last.unref();
-    });
+    }));
     return closing;
   };
-  return { server, cfg, store, close, address: server.address() };
+  return { server, cfg, store, catchup, close, address: server.address() };
 }
 
 // ---------------------------------------------------------------- command line
@@ -245,8 +251,9 @@ async function main() {
   const demo = process.argv.includes('--demo');
   const env = { ...process.env };
   if (demo) {
-    const { prepareDemo } = await import('./demo.mjs');
+    const { prepareDemo, startDemoApi } = await import('./demo.mjs');
     Object.assign(env, prepareDemo(env));
+    Object.assign(env, await startDemoApi(env));
   }
   if (!env.PANORA_WEBHOOK_SECRET) {
     console.error('server: set PANORA_WEBHOOK_SECRET (the endpoint secret from Panora\'s dashboard)');
@@ -263,7 +270,13 @@ async function main() {
   const { address, port } = srv.address;
   const base = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
   console.log(`panora-webhook reference host listening on ${base} (SQLite: ${srv.cfg.db})`);
-  if (demo) (await import('./demo.mjs')).printDemo(base);
+  const cu = catchupConfig(env);
+  console.log(cu ? `catch-up: ${cu.endpoint} now and every ${cu.intervalMs / 1000} s`
+    : 'catch-up: off (set PANORA_API_KEY to fetch back what a missed delivery did not bring)');
+  if (demo) {
+    await srv.catchup?.runOnce();          // the instructions show its outcome
+    (await import('./demo.mjs')).printDemo(base);
+  }
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, async () => {
       console.log(`\n${sig}: finishing requests (at most ${srv.cfg.grace} ms), closing ${srv.cfg.db}`);

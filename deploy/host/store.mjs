@@ -9,6 +9,13 @@
 // process or of the machine (SQLite fsyncs the WAL at every commit).
 // A write waits at most `busyTimeout` ms for a lock held elsewhere, then
 // throws SQLITE_BUSY, which the host answers with 503.
+//
+// `arrival` says how a row came: `webhook`, or `catch-up` (Panora's GET
+// /connections, deploy/host/catchup.mjs). A catch-up only ever inserts: a
+// row that exists, whichever way it came, is left as it is; a webhook
+// after a catch-up counts as a delivery of a known row (deliveries starts
+// at 0 for a caught-up row, and its arrival stays `catch-up`). Catch-up
+// rows are written in batches, one transaction (one fsync) per batch.
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,6 +40,9 @@ CREATE TABLE IF NOT EXISTS connections (
 );
 CREATE INDEX IF NOT EXISTS connections_by_linked_user ON connections (id_linked_user);
 `;
+// Added after the first release: databases made before it lack the column,
+// and every row in them came by webhook.
+const ARRIVAL = "ALTER TABLE connections ADD COLUMN arrival TEXT NOT NULL DEFAULT 'webhook'";
 
 const COLUMNS = ['id_connection', 'connection_token', 'id_linked_user', 'id_project', 'provider_slug',
   'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp'];
@@ -43,6 +53,7 @@ export function openStore(file, { busyTimeout = 250 } = {}) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
+  if (!db.pragma('table_info(connections)').some((c) => c.name === 'arrival')) db.exec(ARRIVAL);
   const insert = db.prepare(`
     INSERT INTO connections (${COLUMNS.join(', ')}, first_id_event, last_id_event, first_received_at, last_received_at)
     VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}, @id_event, @id_event, @now, @now)
@@ -50,8 +61,12 @@ export function openStore(file, { busyTimeout = 250 } = {}) {
   const seenAgain = db.prepare(`
     UPDATE connections SET deliveries = deliveries + 1, last_id_event = @id_event, last_received_at = @now
     WHERE id_connection = @id_connection`);
+  const caughtUp = db.prepare(`
+    INSERT INTO connections (${COLUMNS.join(', ')}, first_id_event, last_id_event, deliveries, first_received_at, last_received_at, arrival)
+    VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}, '', '', 0, @now, @now, 'catch-up')
+    ON CONFLICT (id_connection) DO NOTHING`);
   const byUser = db.prepare(`
-    SELECT ${COLUMNS.join(', ')}, first_id_event, last_id_event, deliveries, first_received_at, last_received_at
+    SELECT ${COLUMNS.join(', ')}, first_id_event, last_id_event, deliveries, first_received_at, last_received_at, arrival
     FROM connections WHERE id_linked_user = ? ORDER BY first_received_at, id_connection`);
 
   // true if the record is new, false if id_connection was already known
@@ -62,8 +77,20 @@ export function openStore(file, { busyTimeout = 250 } = {}) {
     return false;
   });
 
+  // The records of one catch-up batch, in one transaction: those whose
+  // id_connection was not yet known. The records are the caller's to give
+  // up (they gain a `now`): a large list makes no copies.
+  const insertCaughtUp = db.transaction((records) => {
+    const now = new Date().toISOString();
+    return records.filter((r) => {
+      r.now = now;
+      return caughtUp.run(r).changes === 1;
+    });
+  });
+
   return {
     upsert,
+    insertCaughtUp,
     byLinkedUser: (id) => byUser.all(id),
     count: () => db.prepare('SELECT count(*) AS n FROM connections').get().n,
     close: () => { db.pragma('wal_checkpoint(TRUNCATE)'); db.close(); },

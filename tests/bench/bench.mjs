@@ -13,7 +13,11 @@
 // Prints a table and writes build/bench.json:
 //   { machine, rounds, figures: [{name, unit, median, min, max}],
 //     ratios: [{name, value, min, max, target, better, met}],
-//     sizes: {artifact: bytes}, memory_pages }
+//     sizes: {artifact: bytes}, memory_pages, catchup }
+// `catchup` is the GET /connections reader over a 100,000-connection list
+// of the stand-in API's rows: connections per second natively and through
+// the component under Node, the decoder's memory, and the reference host's
+// whole run (time and peak RSS growth).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,7 +25,9 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { loadCore } from '../harness/core.mjs';
-import { loadHandler, toHttp } from '../../deploy/host/handler.mjs';
+import { loadCatchup, loadHandler, toHttp } from '../../deploy/host/handler.mjs';
+import { panoraRow } from '../lib/panora-api.mjs';
+import { hostCatchup } from '../lib/big-catchup.mjs';
 import { runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
 import { connectionRow, denseUrl, forged, signedDelivery } from './deliveries.mjs';
 
@@ -87,6 +93,57 @@ function nodeReference(raw, signature) {
   };
 }
 
+// ---------------------------------------------------------------- catch-up
+const CATCHUP_ROWS = 100000;
+const CATCHUP_RUNS = 5;
+
+async function catchupBench() {
+  const rows = Array.from({ length: CATCHUP_ROWS }, (_, i) => panoraRow(`bench:${i}`, { created_at: '2026-11-30T00:00:00.000Z' }));
+  const list = Buffer.from(JSON.stringify(rows));
+  // what each element should give, from JSON.parse
+  const usable = (v) => typeof v === 'string' && v.length > 0;
+  const want = JSON.parse(list).filter((r) => usable(r.id_connection) && usable(r.connection_token) && usable(r.id_linked_user)).length;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-bench-catchup-'));
+  const file = path.join(dir, 'connections.json');
+  fs.writeFileSync(file, list);
+  const native = JSON.parse(execFileSync(path.join(BUILD, 'bench/bench_catchup'), [file, String(want)],
+    { env: { ...process.env, BENCH_NATIVE_RUNS: String(CATCHUP_RUNS) } }));
+  fs.rmSync(dir, { recursive: true, force: true });
+
+  // the component under Node, a fresh instance per run, fed 64 KiB chunks
+  const perS = [];
+  let pages = 0;
+  for (let r = 0; r < CATCHUP_RUNS; r++) {
+    let core;
+    const t0 = process.hrtime.bigint();
+    const reader = await loadCatchup({ onCore: (i) => { core = i; } });
+    let n = 0;
+    for (let off = 0; off < list.length; off += 65536) {
+      const got = reader.feed(list.subarray(off, off + 65536));
+      if (got.error) throw new Error(`wasm catch-up: ${got.error}`);
+      n += got.records.length;
+    }
+    const end = reader.finish();
+    if (n !== want || end.listed !== CATCHUP_ROWS) throw new Error(`wasm catch-up: ${n} records, want ${want}`);
+    perS.push(CATCHUP_ROWS / (Number(process.hrtime.bigint() - t0) / 1e9));
+    pages = core.exports.memory.buffer.byteLength / 65536;
+  }
+
+  const host = await hostCatchup({ rows: CATCHUP_ROWS, apiKey: `pk_${crypto.randomBytes(16).toString('hex')}`, secret: SECRET, deadlineMs: 300000 });
+  if (host.run.recovered !== CATCHUP_ROWS || host.stored !== CATCHUP_ROWS) throw new Error('host catch-up: not every row stored');
+  return {
+    listed: CATCHUP_ROWS,
+    list_bytes: list.length,
+    native_per_s: { median: native.median, min: native.min, max: native.max },
+    native_decoder_bytes: native.decoder_bytes,
+    wasm_per_s: { median: Math.round(middle(perS)), min: Math.round(Math.min(...perS)), max: Math.round(Math.max(...perS)) },
+    wasm_memory_pages: pages,
+    host_run_ms: host.run.ms,
+    host_per_s: Math.round(CATCHUP_ROWS / (host.run.ms / 1000)),
+    host_peak_rss_growth_mib: Number((host.growth / 1048576).toFixed(1)),
+  };
+}
+
 async function main() {
   const core = await loadCore();
   const handle = await loadHandler();
@@ -149,6 +206,8 @@ async function main() {
     process.stderr.write(`round ${r + 1}/${ROUNDS}\r`);
   }
   fs.rmSync(dir, { recursive: true, force: true });
+  process.stderr.write('catch-up: 100,000 connections, native, wasm and the reference host...\n');
+  const catchup = await catchupBench();
   const figures = Object.keys(rounds[0]).map((name) => {
     const xs = rounds.map((m) => m[name]);
     return { name, unit: 'ns', median: middle(xs), min: Math.min(...xs), max: Math.max(...xs) };
@@ -200,7 +259,7 @@ async function main() {
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const machine = `${cpu}, ${os.cpus().length} cores, ${os.platform()} ${os.release()}, Node ${process.version}`;
-  fs.writeFileSync(path.join(BUILD, 'bench.json'), `${JSON.stringify({ machine, rounds: ROUNDS, figures, ratios, sizes, memory_pages }, null, 2)}\n`);
+  fs.writeFileSync(path.join(BUILD, 'bench.json'), `${JSON.stringify({ machine, rounds: ROUNDS, figures, ratios, sizes, memory_pages, catchup }, null, 2)}\n`);
 
   const pad = (s, n) => String(s).padEnd(n);
   const num = (x) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
@@ -215,6 +274,11 @@ async function main() {
   }
   console.log('\nsizes (bytes):', sizes);
   console.log('memory (64 KiB pages):', memory_pages);
+  const k = (x) => `${Math.round(x / 1000)}k`;
+  console.log(`\ncatch-up of ${catchup.listed} connections (${(catchup.list_bytes / 1048576).toFixed(1)} MiB of JSON):`);
+  console.log(`  native      ${k(catchup.native_per_s.median)} connections/s (${k(catchup.native_per_s.min)}-${k(catchup.native_per_s.max)}), decoder memory ${catchup.native_decoder_bytes} bytes`);
+  console.log(`  wasm        ${k(catchup.wasm_per_s.median)} connections/s (${k(catchup.wasm_per_s.min)}-${k(catchup.wasm_per_s.max)}), component memory ${catchup.wasm_memory_pages} pages`);
+  console.log(`  host        ${catchup.host_run_ms} ms for the whole run (${k(catchup.host_per_s)} connections/s into SQLite), peak RSS growth ${catchup.host_peak_rss_growth_mib} MiB`);
   console.log(`\nwritten: ${path.join(BUILD, 'bench.json')}`);
 }
 

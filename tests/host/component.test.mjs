@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { errorBody, loadHandler, receipt, toHttp } from '../../deploy/host/handler.mjs';
+import { errorBody, loadCatchup, loadHandler, receipt, toHttp } from '../../deploy/host/handler.mjs';
 import { startServer } from '../../deploy/host/server.mjs';
 import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
 import { spawnTracked, stop, waitExit, within } from '../lib/proc.mjs';
@@ -37,18 +37,21 @@ before(async () => {
 });
 
 describe('component: what it is', () => {
-  test('jco wit: exports panora:webhook/handler, imports only its types', () => {
+  test('jco wit: exports panora:webhook/handler and catchup, imports only their types', () => {
     const wit = execFileSync(process.execPath, ['node_modules/@bytecodealliance/jco/dist/jco.js', 'wit', COMPONENT]).toString();
     const lines = wit.split('\n').map((l) => l.trim()).filter((l) => /^(import|export) /.test(l));
-    assert.deepEqual(lines, ['import panora:webhook/types@0.1.0;', 'export panora:webhook/handler@0.1.0;']);
+    assert.deepEqual(lines, ['import panora:webhook/types@0.1.0;', 'export panora:webhook/handler@0.1.0;',
+      'export panora:webhook/catchup@0.1.0;']);
   });
 
   test('the core module imports nothing and cannot grow memory', () => {
     const mod = new WebAssembly.Module(fs.readFileSync('build/obj/catcher.core.wasm'));
     assert.deepEqual(WebAssembly.Module.imports(mod), []);
     const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
-    assert.deepEqual(names, ['cabi_post_panora:webhook/handler@0.1.0#handle', 'cabi_realloc',
-      'memory', 'panora:webhook/handler@0.1.0#handle']);
+    assert.deepEqual(names, ['cabi_post_panora:webhook/catchup@0.1.0#feed',
+      'cabi_post_panora:webhook/handler@0.1.0#handle', 'cabi_realloc', 'memory',
+      'panora:webhook/catchup@0.1.0#begin', 'panora:webhook/catchup@0.1.0#feed',
+      'panora:webhook/catchup@0.1.0#finish', 'panora:webhook/handler@0.1.0#handle']);
     const wat = execFileSync('wasm2wat', ['build/obj/catcher.core.wasm'], { maxBuffer: 64 << 20 }).toString();
     assert.ok(!wat.includes('memory.grow'));
   });
@@ -127,6 +130,103 @@ describe('component: one instance, many calls', () => {
     assert.equal(toHttp(handle(req, ['old', ` x ,${c.secret}`])).status, 200);
     assert.equal(toHttp(handle(req, ['', ',,'])).error, 'no_secret');
     assert.equal(toHttp(handle(req, Array.from({ length: 9 }, (_, i) => `s${i}`))).error, 'no_secret');
+  });
+});
+
+// ---------------------------------------------------------------- catch-up
+// The list and each element's outcome come from tests/vectors/gen.mjs
+// (JSON.stringify of Panora-shaped rows, outcomes from JSON.parse).
+describe('component: the catch-up reader (panora:webhook/catchup)', () => {
+  const cu = JSON.parse(fs.readFileSync('build/vectors/catchup.json', 'utf8'));
+  const list = Buffer.from(cu.list, 'base64');
+  const want = cu.expect.filter((e) => e.record).map((e) => e.record);
+  const wantSkips = cu.expect.length - want.length;
+
+  // Feed `text` in pieces of `size`; what came out, and how it ended.
+  const readAll = async (text, size, opts) => {
+    const reader = await loadCatchup(opts);
+    const records = [];
+    const skipped = [];
+    for (let off = 0; off < text.length; off += size) {
+      const got = reader.feed(text.subarray(off, off + size));
+      if (got.error !== undefined) return { records, skipped, error: got.error };
+      records.push(...got.records);
+      skipped.push(...got.skipped);
+    }
+    const end = reader.finish();
+    return { records, skipped, error: end.error, counts: end.error ? null : [end.listed, end.skipped] };
+  };
+
+  for (const size of [1, 7, 4096, 65536]) {
+    test(`every element, fed ${size} bytes at a time, is the record or skip JSON.parse says`, async () => {
+      const r = await readAll(list, size);
+      assert.equal(r.error, undefined);
+      assert.deepEqual(r.records.map((x) => ({ ...x, id_event: null })), want);
+      assert.equal(r.skipped.length, wantSkips);
+      assert.deepEqual(r.counts, [cu.expect.length, wantSkips]);
+      for (const s of r.skipped) assert.match(s, /^[ -~]+$/, 'a skip reason is a fixed sentence');
+      const text = JSON.stringify(r);
+      for (const row of JSON.parse(list)) {
+        for (const c of [row.access_token, row.refresh_token]) {
+          if (typeof c === 'string' && c.length > 8) assert.ok(!text.includes(c), 'no credential is read');
+        }
+      }
+    });
+  }
+
+  test('the same row gives the same record through the webhook and the catch-up', async () => {
+    const r = await readAll(list, 65536);
+    const hooks = cu.expect.filter((e) => e.record).map((e) => e.hook);
+    assert.equal(hooks.length, r.records.length);
+    hooks.forEach((h, i) => {
+      const body = Buffer.from(h.body, 'base64');
+      const a = toHttp(handle({ method: 'POST', headers: [['Panora-Signature', h.signature]], body }, [cu.secret]));
+      assert.equal(a.status, 200);
+      assert.deepEqual({ ...a.record, id_event: '' }, r.records[i]);
+    });
+  });
+
+  test('a list that is not a list of connections is an error, never a partial record', async () => {
+    for (const b of cu.bad) {
+      const text = Buffer.from(b.text, 'base64');
+      for (const size of [1, 65536]) {
+        const r = await readAll(text, size);
+        assert.equal(typeof r.error, 'string', `${b.name}: an error`);
+        assert.ok(r.error.length > 0 && !r.error.includes('{'), `${b.name}: a sentence, not the answer's bytes`);
+        for (const rec of r.records) assert.ok(rec.connection_token && rec.id_connection && rec.id_linked_user, b.name);
+      }
+    }
+  });
+
+  test('a chunk over 64 KiB is refused; 64 KiB of the smallest elements fits', async () => {
+    const reader = await loadCatchup();
+    assert.equal(reader.feed(Buffer.alloc(65537, 0x20)).error, 'a chunk is larger than 64 KiB');
+    // 21,845 "{}," in one chunk: the most skips one chunk can hold
+    const tiny = Buffer.from(`[${'{},'.repeat(21845)}`);
+    const r = await loadCatchup();
+    const first = r.feed(tiny.subarray(0, 65536));
+    assert.equal(first.error, undefined);
+    const rest = r.feed(Buffer.concat([tiny.subarray(65536), Buffer.from('{}]')]));
+    assert.equal(first.skipped.length + rest.skipped.length, 21846);
+    assert.deepEqual(r.finish(), { listed: 21846, skipped: 21846 });
+  });
+
+  test('a 100,000-element list in one instance: memory never grows', async () => {
+    let core;
+    const reader = await loadCatchup({ onCore: (i) => { core = i; } });
+    const row = cu.expect.find((e) => e.record).record;
+    const el = JSON.stringify({ ...row, id_event: undefined, access_token: 'a'.repeat(40) });
+    assert.equal(reader.feed(Buffer.from('[')).error, undefined);
+    const pages = core.exports.memory.buffer.byteLength;
+    const piece = Buffer.from(`${el},`.repeat(100));
+    let n = 0;
+    for (let i = 0; i < 1000; i++) {
+      const got = reader.feed(i === 999 ? Buffer.from(`${`${el},`.repeat(99)}${el}]`) : piece);
+      n += got.records.length;
+    }
+    assert.equal(n, 100000);
+    assert.deepEqual(reader.finish(), { listed: 100000, skipped: 0 });
+    assert.equal(core.exports.memory.buffer.byteLength, pages);
   });
 });
 

@@ -70,7 +70,7 @@ export async function startPanoraApi({ apiKey, rows = [] } = {}) {
     if (state.streamRows > 0) return streamMany(res, state.streamRows);
     const body = Buffer.from(JSON.stringify(state.rows));
     if (state.mode === 'truncate') {
-      // the first half reaches the client, then the connection drops
+      // the headers and half the body reach the client, then the connection drops
       return res.write(body.subarray(0, Math.max(1, body.length >> 1)), () => res.socket.destroy());
     }
     if (state.mode === 'trickle') {           // the whole answer, 7 bytes at a time

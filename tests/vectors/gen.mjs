@@ -527,6 +527,7 @@ h += '};\n#define PWT_NBAD_LISTS (sizeof pwt_catchup_bad / sizeof pwt_catchup_ba
 fs.writeFileSync(path.join(outDir, 'cases.h'), h);
 fs.writeFileSync(path.join(outDir, 'catchup.json'), JSON.stringify({
   element_max: CATCHUP_ELEMENT_MAX,
+  secret: SECRET,
   list: catchupList.toString('base64'),
   expect: catchupExpect.map((e) => ({ record: e.record, hook: e.hook && { body: e.hook.body.toString('base64'), signature: e.hook.signature } })),
   bad: catchupBad.map((b) => ({ name: b.name, text: b.text.toString('base64') })),
