@@ -201,6 +201,8 @@ typedef struct {
 	pw_span id_event;    /* set once the signature matched (delivery    */
 	pw_span type;        /*   metadata for logs), else NULL             */
 	pw_record record;    /* filled only for PW_CAPTURED, else all NULL  */
+	const char *cause;   /* static word for the log: why an adapter's   */
+	                     /*   sink failed (a host's error case), or NULL */
 } pw_result;
 
 /* ------------------------------------------------------------------ */
@@ -343,8 +345,10 @@ void pw_write_response(const pw_result *res, pw_sink *sink, void *arg);
  * answer that parses as a JSON object, array, number or boolean as a
  * failed delivery (PANORA_PROTOCOL.md): a line that starts with a letter
  * other than t, f or n never parses as JSON. Values are clipped to 128
- * bytes on a character boundary; control bytes and backslash are written
- * as \xHH. For other statuses this writes nothing: use
+ * bytes on a character boundary; control bytes, DEL, backslash and each
+ * byte of a C1 control (U+0080..U+009F), U+2028, U+2029 or a bidirectional
+ * override or isolate (U+202A..U+202E, U+2066..U+2069) are written as
+ * \xHH. For other statuses this writes nothing: use
  * pw_write_response.
  */
 void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
@@ -353,8 +357,9 @@ void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
 /**
  * \brief Write one JSON log line (newline-terminated) for `res`: outcome,
  * HTTP status, error code, and for verified requests id_event, type,
- * provider_slug and vertical, each clipped to 128 bytes. Never tokens or
- * secrets.
+ * provider_slug and vertical, each clipped to 128 bytes, and `cause`
+ * when set. The characters the receipt escapes are written as \uXXXX
+ * escapes there too. Never tokens or secrets.
  */
 void pw_write_log(const pw_result *res, pw_sink *sink, void *arg);
 

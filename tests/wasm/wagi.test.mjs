@@ -43,10 +43,15 @@ test('the adversarial corpus holds at least 60 hostile requests', () => {
 
 // The log: exactly one line, strict JSON (stderr was decoded as strict
 // UTF-8 by runWagi), with the status of the answer.
+// No character that could make the line read as another goes into it as
+// it is (C1 controls, U+2028/9, bidirectional overrides and isolates):
+// each is a \uXXXX escape, which JSON.parse turns back into the original.
+const SPOOFING = /[\u0080-\u009f\u2028-\u202e\u2066-\u2069]/;
 function assertLog(res, http) {
   const log = res.stderr.split('\n');
   assert.equal(log.length, 2, 'one log line');
   assert.equal(log[1], '');
+  assert.doesNotMatch(log[0], SPOOFING, 'the log line carries no spoofing character as it is');
   const entry = JSON.parse(log[0]);
   assert.equal(entry.http, http);
   return entry;
@@ -81,7 +86,9 @@ describe('WAGI module: every end-to-end case, as a WAGI host runs it', () => {
         assertLog(res, 500);
       } else if (c.code === 'ignored') {
         assertReceipt(res, receipt({ outcome: 'ignored', type: c.type }));
-        assertLog(res, 200);
+        assert.doesNotMatch(res.body.toString('utf8'), SPOOFING);
+        const entry = assertLog(res, 200);
+        if (Buffer.byteLength(c.type) <= 128) assert.equal(entry.type, c.type, 'the log gives the type back');
       } else {
         assertRejected(res, c.http, c.code);
         assertLog(res, c.http);
@@ -103,6 +110,8 @@ describe('WAGI module: every POST case, run as a command', () => {
       const body = JSON.parse(res.body.toString('utf8'));
       if (c.code === 'captured') {
         assert.deepEqual(body, { outcome: 'captured', ...c.record });
+        const entry = assertLog(res, c.http);
+        assert.equal(entry.provider, c.record.provider_slug, 'the log gives the provider back');
       } else if (c.code === 'ignored') {
         assert.equal(body.outcome, 'ignored');
         assert.equal(body.type, c.type);
