@@ -35,7 +35,7 @@ export function prepareDemo(env) {
   return { PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_LISTING: env.PANORA_WEBHOOK_LISTING ?? '1' };
 }
 
-export function printDemo(base) {
+export function printDemo(base, listingToken) {
   console.log(`
 A signed sample connection.created delivery is in ${sample.file}. Send it:
 
@@ -49,7 +49,7 @@ went to SQLite. Send it again: the receipt says "known" and no second row
 appears.
 See what was caught:
 
-  curl -sS '${base}/connections?id_linked_user=${sample.user}'
+  curl -sS -H 'Authorization: Bearer ${listingToken ?? '(PANORA_WEBHOOK_LISTING is off)'}' '${base}/connections?id_linked_user=${sample.user}'
 
 Stop with Ctrl-C.`);
 }
