@@ -198,12 +198,12 @@ export const mutants = [
   {
     file: 'lib/pw_output.c', why: 'the receipt writes a C1 control or a bidirectional override raw', suites: ['wagi'],
     from: 'size_t n = c >= 0x80 ? spoofing(p + i, end, &cp)',
-    to: 'size_t n = c >= 0x80 ? 0',
+    to: 'size_t n = c >= 0x80 ? (spoofing(p + i, end, &cp) & 0)',
   },
   {
     file: 'lib/pw_output.c', why: 'the log writes a C1 control or a bidirectional override raw', suites: ['wagi'],
-    from: 'put_member(log_filtered, &f, name, clip(v));',
-    to: 'put_member(sink, arg, name, clip(v));',
+    from: 'size_t n = p[i] >= 0x80 ? spoofing(p + i, end, &cp) : 0;',
+    to: 'size_t n = p[i] >= 0x80 ? (spoofing(p + i, end, &cp) & 0) : 0;',
   },
   {
     file: 'lib/pw_output.c', why: 'the last bidirectional isolate (U+2069) is not escaped', suites: ['wagi'],
@@ -239,7 +239,7 @@ export const mutants = [
   {
     file: 'lib/pw_forward.c', why: 'characters no URL allows pass in the path', suites: ['unit'],
     from: ': !url_char(c))',
-    to: ': 0)',
+    to: ': !url_char(c) && 0)',
   },
   {
     file: 'lib/pw_forward.c', why: 'base64 padding is not checked', suites: ['unit'],
