@@ -72,18 +72,23 @@ kit_refuse_body(pw_result *res, kit_body r)
 
 typedef enum {
 	KIT_SIZE_OK = 0,
-	KIT_SIZE_BAD = -1       /* empty, not all digits, or over SIZE_MAX */
+	KIT_SIZE_BAD = -1,      /* empty, or not all digits                 */
+	KIT_SIZE_HUGE = -2      /* all digits, but over SIZE_MAX: a size no
+	                           limit admits                              */
 } kit_size_result;
 
 /*
  * Strict decimal: digits only, at least one. Overflow is checked digit by
  * digit, so a value that does not fit size_t (32 bits in wasm32) is
- * refused rather than wrapped.
+ * refused rather than wrapped: KIT_SIZE_HUGE once every byte is a digit,
+ * so that a caller can answer it as a size over its limit. `*val` is set
+ * only on KIT_SIZE_OK.
  */
 static inline kit_size_result
 kit_parse_size(const char *p, size_t len, size_t *val)
 {
 	size_t i, v = 0;
+	int huge = 0;
 
 	if (len == 0) {
 		return KIT_SIZE_BAD;
@@ -91,10 +96,17 @@ kit_parse_size(const char *p, size_t len, size_t *val)
 	for (i = 0; i < len; i++) {
 		unsigned d = (unsigned char)p[i] - (unsigned)'0';
 
-		if (d > 9 || v > (SIZE_MAX - d) / 10) {
+		if (d > 9) {
 			return KIT_SIZE_BAD;
 		}
+		if (huge || v > (SIZE_MAX - d) / 10) {
+			huge = 1;
+			continue;
+		}
 		v = v * 10 + d;
+	}
+	if (huge) {
+		return KIT_SIZE_HUGE;
 	}
 	*val = v;
 	return KIT_SIZE_OK;

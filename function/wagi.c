@@ -281,6 +281,7 @@ read_request_body(pw_request *req, pw_result *res)
 	pw_span v = env("CONTENT_LENGTH");
 	int known = v.ptr != NULL && v.len > 0;
 	size_t want = 0, got = 0;
+	kit_size_result size = KIT_SIZE_OK;
 	kit_body r;
 
 	if (req->method.ptr != NULL && !(req->method.len == 4
@@ -288,11 +289,11 @@ read_request_body(pw_request *req, pw_result *res)
 	{
 		return 0;                             /* pw_handle refuses it */
 	}
-	if (known && parse_size(v, &want) != 0) {
+	if (known && (size = kit_parse_size(v.ptr, v.len, &want)) == KIT_SIZE_BAD) {
 		kit_refuse(res, PW_ERR_MALFORMED_REQUEST, "CONTENT_LENGTH is not a decimal number");
 		return -1;
 	}
-	if (known && want > ctx.body_max) {
+	if (known && (size == KIT_SIZE_HUGE || want > ctx.body_max)) {
 		kit_refuse(res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);  /* before reading */
 		return -1;
 	}

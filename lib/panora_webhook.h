@@ -201,6 +201,8 @@ typedef struct {
 	pw_span id_event;    /* set once the signature matched (delivery    */
 	pw_span type;        /*   metadata for logs), else NULL             */
 	pw_record record;    /* filled only for PW_CAPTURED, else all NULL  */
+	const char *cause;   /* static word for the log: why an adapter's   */
+	                     /*   sink failed (a host's error case), or NULL */
 } pw_result;
 
 /* ------------------------------------------------------------------ */
@@ -343,8 +345,10 @@ void pw_write_response(const pw_result *res, pw_sink *sink, void *arg);
  * answer that parses as a JSON object, array, number or boolean as a
  * failed delivery (PANORA_PROTOCOL.md): a line that starts with a letter
  * other than t, f or n never parses as JSON. Values are clipped to 128
- * bytes on a character boundary; control bytes and backslash are written
- * as \xHH. For other statuses this writes nothing: use
+ * bytes on a character boundary; control bytes, DEL, backslash and each
+ * byte of a C1 control (U+0080..U+009F), U+2028, U+2029 or a bidirectional
+ * override or isolate (U+202A..U+202E, U+2066..U+2069) are written as
+ * \xHH. For other statuses this writes nothing: use
  * pw_write_response.
  */
 void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
@@ -353,8 +357,9 @@ void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
 /**
  * \brief Write one JSON log line (newline-terminated) for `res`: outcome,
  * HTTP status, error code, and for verified requests id_event, type,
- * provider_slug and vertical, each clipped to 128 bytes. Never tokens or
- * secrets.
+ * provider_slug and vertical, each clipped to 128 bytes, and `cause`
+ * when set. The characters the receipt escapes are written as \uXXXX
+ * escapes there too. Never tokens or secrets.
  */
 void pw_write_log(const pw_result *res, pw_sink *sink, void *arg);
 
@@ -430,18 +435,37 @@ void pw_forward_sign_end(pw_forward_signer *s, char out[PW_FORWARD_SIG_LEN]);
 /** Where a forward goes: spans into the configured URL. */
 typedef struct {
 	int https;             /* 1 for https, 0 for http                 */
-	pw_span authority;     /* host[:port], never empty, no userinfo   */
-	pw_span path;          /* path and query, starts with '/'         */
+	pw_span authority;     /* host[:port], checked as below           */
+	pw_span path;          /* path and query as written; see below    */
 } pw_url;
 
+/** Why pw_url_parse refused a URL (negative values; PW_URL_OK is 0). */
+typedef enum {
+	PW_URL_OK       =  0,
+	PW_URL_SCHEME   = -1, /* not http:// or https://, in any case      */
+	PW_URL_CHAR     = -2, /* a byte no URL holds as it is: white space, */
+	                      /*   a control, non-ASCII, "<>\^`{|}[], or a  */
+	                      /*   '%' not followed by two hex digits        */
+	PW_URL_FRAGMENT = -3, /* a '#' fragment                            */
+	PW_URL_USERINFO = -4, /* user information (user@host)              */
+	PW_URL_HOST     = -5, /* an empty host, or one that is not a name  */
+	                      /*   or an IPv4 address (letters, digits,    */
+	                      /*   '-', '.', '_')                          */
+	PW_URL_IPV6     = -6, /* an IPv6 literal ([...]): not supported    */
+	PW_URL_PORT     = -7  /* a port that is not a number 1..65535      */
+} pw_url_result;
+
 /**
- * \brief Split an absolute http or https URL. The scheme is matched in any
- * case; the authority holds no '@' and no white space; the path (with its
- * query) starts with '/' or is empty (then "/"); a fragment is refused.
- * Bytes below 0x21 and above 0x7e are refused anywhere.
- * \return 1, or 0 when the URL is not of that form.
+ * \brief Split an absolute http or https URL: scheme (matched in any
+ * case), then host[:port], then the path and query. `path` is "/" when
+ * the URL ends after the authority; when the URL has a query and no path
+ * (`http://h:8080?x=1`), `path` starts with '?' and the request target is
+ * "/" followed by it. IPv6 literals are refused: hosts differ in how they
+ * take one, so a forward names its backend by host name or IPv4 address.
+ * \return PW_URL_OK, or the first reason the URL is unusable (then `u` is
+ *         zeroed).
  */
-int pw_url_parse(pw_url *u, const char *url, size_t len);
+pw_url_result pw_url_parse(pw_url *u, const char *url, size_t len);
 
 /** \brief Decimal digits of `v` into `out`; returns how many (1..20). */
 size_t pw_u64_dec(char out[20], uint64_t v);

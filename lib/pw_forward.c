@@ -260,18 +260,99 @@ pw_forward_sign_end(pw_forward_signer *s, char out[PW_FORWARD_SIG_LEN])
 /* URL                                                                  */
 /* ------------------------------------------------------------------ */
 
+/* May `c` stand in a URL's path or query as it is (RFC 3986: unreserved,
+   sub-delims, ':', '@', '/', '?'; '%' is checked apart)? */
+static int
+url_char(unsigned c)
+{
+	static const char other[] = "-._~!$&'()*+,;=:@/?";
+
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		|| (c >= '0' && c <= '9')
+		|| (c != 0 && memchr(other, (int)c, sizeof other - 1) != NULL);
+}
+
+static int
+hex_digit(unsigned c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* A host name or an IPv4 address: letters, digits, '-', '.', '_'. */
+static pw_url_result
+url_host(const char *h, size_t len)
+{
+	size_t i;
+
+	if (len > 0 && h[0] == '[') {
+		return PW_URL_IPV6;
+	}
+	if (len == 0) {
+		return PW_URL_HOST;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned c = (unsigned char)h[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+			|| (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+		{
+			return PW_URL_HOST;
+		}
+	}
+	return PW_URL_OK;
+}
+
+/* One to five digits, 1 to 65535. */
+static pw_url_result
+url_port(const char *p, size_t len)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (len == 0 || len > 5) {
+		return PW_URL_PORT;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned d = (unsigned char)p[i] - (unsigned)'0';
+
+		if (d > 9) {
+			return PW_URL_PORT;
+		}
+		v = v * 10 + d;
+	}
+	return v >= 1 && v <= 65535 ? PW_URL_OK : PW_URL_PORT;
+}
+
+/* host[:port], split at the first ':' (an IPv6 literal has more). */
+static pw_url_result
+url_authority(const char *a, size_t len)
+{
+	const char *colon = memchr(a, ':', len);
+	size_t host_len = colon != NULL ? (size_t)(colon - a) : len;
+	pw_url_result r = url_host(a, host_len);
+
+	if (r != PW_URL_OK || colon == NULL) {
+		return r;
+	}
+	return url_port(colon + 1, len - host_len - 1);
+}
+
 /* see panora_webhook.h */
-int
+pw_url_result
 pw_url_parse(pw_url *u, const char *url, size_t len)
 {
 	size_t i, at, end;
+	pw_url_result r;
 
 	memset(u, 0, sizeof *u);
 	for (i = 0; i < len; i++) {
 		unsigned c = (unsigned char)url[i];
 
-		if (c < 0x21 || c > 0x7e || c == '#') {
-			return 0;
+		if (c == '#') {
+			return PW_URL_FRAGMENT;
+		}
+		if (c < 0x21 || c > 0x7e) {
+			return PW_URL_CHAR;
 		}
 	}
 	if (pw__prefix_nocase(url, len, "https://")) {
@@ -280,15 +361,25 @@ pw_url_parse(pw_url *u, const char *url, size_t len)
 	} else if (pw__prefix_nocase(url, len, "http://")) {
 		at = 7;
 	} else {
-		return 0;
+		return PW_URL_SCHEME;
 	}
 	for (end = at; end < len && url[end] != '/' && url[end] != '?'; end++) {
 		if (url[end] == '@') {
-			return 0;
+			return PW_URL_USERINFO;
 		}
 	}
-	if (end == at || (end < len && url[end] == '?')) {
-		return 0;
+	if ((r = url_authority(url + at, end - at)) != PW_URL_OK) {
+		return r;
+	}
+	for (i = end; i < len; i++) {
+		unsigned c = (unsigned char)url[i];
+
+		if (c == '%' ? i + 2 >= len || !hex_digit((unsigned char)url[i + 1])
+				|| !hex_digit((unsigned char)url[i + 2])
+			: !url_char(c))
+		{
+			return PW_URL_CHAR;
+		}
 	}
 	u->authority.ptr = url + at;
 	u->authority.len = end - at;
@@ -299,5 +390,5 @@ pw_url_parse(pw_url *u, const char *url, size_t len)
 		u->path.ptr = url + end;
 		u->path.len = len - end;
 	}
-	return 1;
+	return PW_URL_OK;
 }

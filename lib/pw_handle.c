@@ -591,17 +591,23 @@ check_signature(const pw_keyring *kr, pw_span sig, pw_span msg, pw_result *res)
 	return STAGE_PASS;
 }
 
-/* Verified: id_event and type, decoded; other types stop here, ignored. */
+/* Verified: id_event and type, decoded; other types stop here, ignored.
+   The body passed pw_json_check, so a string that does not decode holds a
+   lone surrogate escape. */
 static stage
 read_metadata(const envelope *e, arena *a, pw_result *res)
 {
-	if (decode_string(a, e->body, NULL, &e->event, &res->id_event) != STR_OK
-		|| decode_string(a, e->body, NULL, &e->type, &res->type) != STR_OK)
-	{
+	str_result r = decode_string(a, e->body, NULL, &e->event, &res->id_event);
+
+	if (r == STR_OK) {
+		r = decode_string(a, e->body, NULL, &e->type, &res->type);
+	}
+	if (r != STR_OK) {
 		memset(&res->id_event, 0, sizeof res->id_event);
 		memset(&res->type, 0, sizeof res->type);
-		return stop(res, PW_ERR_MALFORMED_REQUEST,
-			"id_event and type must be JSON strings without NUL characters");
+		return stop(res, PW_ERR_MALFORMED_REQUEST, r == STR_BAD
+			? "id_event and type must not hold a lone surrogate escape (\\uD800 to \\uDFFF unpaired)"
+			: "id_event and type must be JSON strings without NUL characters");
 	}
 	if (!span_is(res->type.ptr, res->type.len, "connection.created")) {
 		return stop(res, PW_IGNORED, pw_status_message(PW_IGNORED));

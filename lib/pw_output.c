@@ -103,6 +103,85 @@ clip(pw_span v)
 	return v;
 }
 
+/*
+ * Length of the character at p (p < end) if it is one a log or a receipt
+ * must not carry as it is, 0 otherwise: a C1 control (U+0080 to U+009F),
+ * the line and paragraph separators (U+2028, U+2029), a bidirectional
+ * embedding or override (U+202A to U+202E) or isolate (U+2066 to U+2069).
+ * Each can make a line read as something it is not. `*cp` gets the code
+ * point. (The values are valid UTF-8: pw_handle checked them.)
+ */
+static size_t
+spoofing(const unsigned char *p, const unsigned char *end, unsigned *cp)
+{
+	if (end - p >= 2 && p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		*cp = p[1];
+		return 2;
+	}
+	if (end - p >= 3 && p[0] == 0xe2
+		&& ((p[1] == 0x80 && p[2] >= 0xa8 && p[2] <= 0xae)
+			|| (p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)))
+	{
+		*cp = 0x2000u | (unsigned)(p[1] & 0x3f) << 6 | (unsigned)(p[2] & 0x3f);
+		return 3;
+	}
+	return 0;
+}
+
+/* A pw_sink in front of another: every spoofing character in the bytes
+   passed through becomes a \uXXXX escape. pw_json_write_string hands over
+   whole characters, so none is ever split across two calls. */
+typedef struct {
+	pw_sink *sink;
+	void *arg;
+} log_filter;
+
+static void
+log_filtered(void *arg, const char *data, size_t len)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const log_filter *f = (const log_filter *)arg;
+	const unsigned char *p = (const unsigned char *)data, *end = p + len;
+	size_t i = 0, run = 0;
+
+	while (i < len) {
+		unsigned cp;
+		size_t n = p[i] >= 0x80 ? spoofing(p + i, end, &cp) : 0;
+		char esc[6];
+
+		if (n == 0) {
+			i++;
+			continue;
+		}
+		if (i > run) {
+			f->sink(f->arg, data + run, i - run);
+		}
+		esc[0] = '\\';
+		esc[1] = 'u';
+		esc[2] = hexd[cp >> 12 & 15];
+		esc[3] = hexd[cp >> 8 & 15];
+		esc[4] = hexd[cp >> 4 & 15];
+		esc[5] = hexd[cp & 15];
+		f->sink(f->arg, esc, sizeof esc);
+		i += n;
+		run = i;
+	}
+	if (len > run) {
+		f->sink(f->arg, data + run, len - run);
+	}
+}
+
+/* ,"name":value for the log: clipped, and spoofing characters escaped. */
+static void
+put_log_member(pw_sink *sink, void *arg, const char *name, pw_span v)
+{
+	log_filter f;
+
+	f.sink = sink;
+	f.arg = arg;
+	put_member(log_filtered, &f, name, clip(v));
+}
+
 /* see panora_webhook.h */
 void
 pw_write_log(const pw_result *res, pw_sink *sink, void *arg)
@@ -124,40 +203,51 @@ pw_write_log(const pw_result *res, pw_sink *sink, void *arg)
 		put_member(sink, arg, "error", lit(pw_status_code(res->status)));
 	}
 	if (res->id_event.ptr != NULL) {
-		put_member(sink, arg, "id_event", clip(res->id_event));
-		put_member(sink, arg, "type", clip(res->type));
+		put_log_member(sink, arg, "id_event", res->id_event);
+		put_log_member(sink, arg, "type", res->type);
 	}
 	if (res->status == PW_CAPTURED) {
-		put_member(sink, arg, "provider", clip(res->record.provider_slug));
-		put_member(sink, arg, "vertical", clip(res->record.vertical));
+		put_log_member(sink, arg, "provider", res->record.provider_slug);
+		put_log_member(sink, arg, "vertical", res->record.vertical);
+	}
+	if (res->cause != NULL) {
+		put_member(sink, arg, "cause", lit(res->cause));
 	}
 	put(sink, arg, "}\n");
 }
 
-/* A receipt value: clipped, control bytes, DEL and backslash as \xHH. */
+/* A receipt value: clipped; control bytes, DEL, backslash and the bytes
+   of a spoofing character as \xHH. */
 static void
 put_text(pw_sink *sink, void *arg, pw_span v)
 {
 	static const char hexd[] = "0123456789abcdef";
-	size_t i, run = 0;
+	const unsigned char *p, *end;
+	size_t i = 0, run = 0;
 
 	v = clip(v);
-	for (i = 0; i < v.len; i++) {
-		unsigned c = (unsigned char)v.ptr[i];
+	p = (const unsigned char *)v.ptr;
+	end = p + v.len;
+	while (i < v.len) {
+		unsigned c = p[i], cp;
+		size_t n = c >= 0x80 ? spoofing(p + i, end, &cp)
+			: (size_t)(c <= 0x20 || c == 0x7f || c == '\\');
 		char esc[4];
 
-		if (c > 0x20 && c != 0x7f && c != '\\') {
+		if (n == 0) {
+			i++;
 			continue;
 		}
 		if (i > run) {
 			sink(arg, v.ptr + run, i - run);
 		}
-		run = i + 1;
-		esc[0] = '\\';
-		esc[1] = 'x';
-		esc[2] = hexd[c >> 4];
-		esc[3] = hexd[c & 15];
-		sink(arg, esc, 4);
+		for (run = i + n; i < run; i++) {
+			esc[0] = '\\';
+			esc[1] = 'x';
+			esc[2] = hexd[p[i] >> 4];
+			esc[3] = hexd[p[i] & 15];
+			sink(arg, esc, 4);
+		}
 	}
 	if (v.len > run) {
 		sink(arg, v.ptr + run, v.len - run);

@@ -58,7 +58,7 @@ export async function startDemoApi(env) {
   return { PANORA_API_KEY: apiKey, PANORA_API_URL: api.url };
 }
 
-export function printDemo(base) {
+export function printDemo(base, listingToken) {
   console.log(`
 A signed sample connection.created delivery is in ${sample.file}. Send it:
 
@@ -72,7 +72,7 @@ went to SQLite. Send it again: the receipt says "known" and no second row
 appears.
 See what was caught:
 
-  curl -sS '${base}/connections?id_linked_user=${sample.user}'
+  curl -sS -H 'Authorization: Bearer ${listingToken ?? '(PANORA_WEBHOOK_LISTING is off)'}' '${base}/connections?id_linked_user=${sample.user}'
 ${missed ? `
 Catch-up: a stand-in for Panora's API on ${missed.api.url} holds connection
 ${missed.row.id_connection}, whose one delivery went to a receiver that was not
@@ -80,7 +80,7 @@ there (${missed.attempt}); Panora makes no second attempt. The host
 fetched it back at start-up: see the {"outcome":"recovered",...} and
 {"outcome":"catch-up",...} lines above, and the row, "arrival": "catch-up":
 
-  curl -sS '${base}/connections?id_linked_user=${missed.row.id_linked_user}'
+  curl -sS -H 'Authorization: Bearer ${listingToken ?? '(PANORA_WEBHOOK_LISTING is off)'}' '${base}/connections?id_linked_user=${missed.row.id_linked_user}'
 ` : ''}
 Stop with Ctrl-C.`);
 }

@@ -134,7 +134,10 @@ export function toHttp({ outcome, failure }) {
 }
 
 // A receipt value as lib/pw_output.c writes it: at most 128 bytes, cut on
-// a character boundary; bytes up to space, DEL and backslash as \xHH.
+// a character boundary; bytes up to space, DEL and backslash as \xHH, and
+// so is each byte of a character that could make the line read as another:
+// a C1 control, U+2028, U+2029, a bidirectional override or isolate.
+const SPOOFING = /[\u0080-\u009f\u2028-\u202e\u2066-\u2069]/;
 function receiptText(value) {
   let b = Buffer.from(value, 'utf8');
   if (b.length > 128) {
@@ -142,12 +145,15 @@ function receiptText(value) {
     while (n > 0 && (b[n] & 0xc0) === 0x80) n--;
     b = b.subarray(0, n);
   }
-  const out = [];
-  for (const x of b) {
-    if (x <= 0x20 || x === 0x7f || x === 0x5c) out.push(...Buffer.from(`\\x${x.toString(16).padStart(2, '0')}`));
-    else out.push(x);
+  const hex = (x) => `\\x${x.toString(16).padStart(2, '0')}`;
+  let out = '';
+  for (const ch of b.toString('utf8')) {
+    const bytes = [...Buffer.from(ch, 'utf8')];
+    if (SPOOFING.test(ch)) out += bytes.map(hex).join('');
+    else if (bytes.length === 1 && (bytes[0] <= 0x20 || bytes[0] === 0x7f || bytes[0] === 0x5c)) out += hex(bytes[0]);
+    else out += ch;
   }
-  return Buffer.from(out).toString('utf8');
+  return out;
 }
 
 // What the sender gets for a 2xx: one plain-text line that never carries

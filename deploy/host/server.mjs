@@ -8,6 +8,8 @@
 //   PANORA_WEBHOOK_DB           SQLite file (default build/panora-webhook.sqlite)
 //   PANORA_WEBHOOK_MAX_BODY     body limit in bytes (default and maximum 1 MiB)
 //   PANORA_WEBHOOK_LISTING      "1" serves GET /connections (off by default)
+//   PANORA_WEBHOOK_LISTING_TOKEN the bearer token the listing asks for
+//                               (default: a random one, printed at start)
 //   PANORA_WEBHOOK_MAX_CONNECTIONS   open connections at once (default 512)
 //   PANORA_WEBHOOK_HEADERS_TIMEOUT_MS  time to send the headers (default 10000)
 //   PANORA_WEBHOOK_REQUEST_TIMEOUT_MS  time to send the whole request (default 30000)
@@ -31,6 +33,7 @@
 // it passes the limit, and the 413 is sent before the connection closes.
 // SIGINT/SIGTERM: stop accepting, give running requests the grace period,
 // close every connection, checkpoint the WAL and exit, within 15 s.
+import crypto from 'node:crypto';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,6 +62,7 @@ function config(env) {
     secret: env.PANORA_WEBHOOK_SECRET ?? '',
     maxBody: intIn(env.PANORA_WEBHOOK_MAX_BODY, 1, BODY_MAX, BODY_MAX),
     listing: env.PANORA_WEBHOOK_LISTING === '1',
+    listingToken: env.PANORA_WEBHOOK_LISTING_TOKEN || crypto.randomBytes(24).toString('base64url'),
     maxConnections: intIn(env.PANORA_WEBHOOK_MAX_CONNECTIONS, 1, 65536, 512),
     headersTimeout: intIn(env.PANORA_WEBHOOK_HEADERS_TIMEOUT_MS, 100, 600000, 10000),
     requestTimeout: intIn(env.PANORA_WEBHOOK_REQUEST_TIMEOUT_MS, 100, 600000, 30000),
@@ -68,6 +72,21 @@ function config(env) {
 
 const LOOPBACK_NAMES = new Set(['localhost', 'localhost.', 'ip6-localhost', '::1', '[::1]']);
 const isLoopback = (addr) => LOOPBACK_NAMES.has(addr ?? '') || /^(::ffff:)?127\./.test(addr ?? '');
+
+// Headers that a proxy or a CDN adds on the way in: a request that carries
+// one came through something that makes any client look local.
+const PROXY_HEADERS = new Set(['forwarded', 'via', 'x-real-ip', 'true-client-ip', 'cf-connecting-ip',
+  'x-client-ip', 'x-cluster-client-ip', 'fastly-client-ip', 'client-ip']);
+const isProxied = (headers) => Object.keys(headers).some((h) => PROXY_HEADERS.has(h)
+  || h.startsWith('x-forwarded-') || h.startsWith('forwarded-') || h.startsWith('x-original-forwarded'));
+
+// `Authorization: Bearer <token>`, compared in constant time.
+function hasBearer(req, token) {
+  const m = /^Bearer ([^\s]+)$/.exec(req.headers.authorization ?? '');
+  const got = Buffer.from(m ? m[1] : '');
+  const want = Buffer.from(token);
+  return got.length === want.length && crypto.timingSafeEqual(got, want);
+}
 
 // The path of a request target, whatever its shape: Node's parser accepts
 // targets (`//`, `//a:b@`, `http://[/`) that the URL class refuses.
@@ -104,12 +123,12 @@ export async function startServer(env = process.env, { log = (l) => process.stde
   const notFound = (res) => send(res, 404, { outcome: 'rejected', error: 'not_found', message: 'not found' });
 
   // A local development aid, off unless asked for: it hands out tokens, so
-  // it answers only a loopback client of a loopback listener, and never a
-  // request that came through a proxy (which would make any client look
-  // local).
+  // it answers only a loopback client of a loopback listener that shows the
+  // listing token, and never a request that came through a proxy (which
+  // would make any client look local). Every refusal is the same 404.
   const listConnections = (req, res, query) => {
-    const proxied = req.headers.forwarded !== undefined || req.headers['x-forwarded-for'] !== undefined;
-    if (!cfg.listing || proxied || !isLoopback(cfg.host) || !isLoopback(req.socket.remoteAddress)) {
+    if (!cfg.listing || isProxied(req.headers) || !isLoopback(cfg.host) || !isLoopback(req.socket.remoteAddress)
+      || !hasBearer(req, cfg.listingToken)) {
       return notFound(res);
     }
     const user = query.get('id_linked_user');
@@ -208,9 +227,15 @@ export async function startServer(env = process.env, { log = (l) => process.stde
     res.writeContinue();
     return server.emit('request', req, res);
   });
+  // Headers past Node's limit (16 KiB in all) are 431; anything else the
+  // parser refuses is 400. Node has stopped reading the request either way,
+  // so the connection is closed after the answer: a client still sending
+  // its headers may see a reset instead of the answer.
   server.on('clientError', (err, socket) => {
     if (socket.writable && !socket.writableEnded) {
-      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      socket.end(err?.code === 'HPE_HEADER_OVERFLOW'
+        ? 'HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'
+        : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
     socket.destroy();
   });
@@ -273,9 +298,12 @@ async function main() {
   const cu = catchupConfig(env);
   console.log(cu ? `catch-up: ${cu.endpoint} now and every ${cu.intervalMs / 1000} s`
     : 'catch-up: off (set PANORA_API_KEY to fetch back what a missed delivery did not bring)');
+  if (srv.cfg.listing && !env.PANORA_WEBHOOK_LISTING_TOKEN) {
+    console.log(`GET /connections is on (loopback only); it asks for Authorization: Bearer ${srv.cfg.listingToken}`);
+  }
   if (demo) {
     await srv.catchup?.runOnce();          // the instructions show its outcome
-    (await import('./demo.mjs')).printDemo(base);
+    (await import('./demo.mjs')).printDemo(base, srv.cfg.listing ? srv.cfg.listingToken : null);
   }
   for (const sig of ['SIGINT', 'SIGTERM']) {
     process.once(sig, async () => {

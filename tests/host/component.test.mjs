@@ -243,8 +243,9 @@ function post(base, body, headers) {
   }));
 }
 
+const LISTING_TOKEN = crypto.randomBytes(16).toString('hex');
 const get = (url) => within(30000, `GET ${url}`, new Promise((resolve, reject) => {
-  http.get(url, (res) => {
+  http.get(url, { headers: { authorization: `Bearer ${LISTING_TOKEN}` } }, (res) => {
     let s = '';
     res.on('data', (d) => { s += d; });
     res.on('end', () => resolve({ status: res.statusCode, body: s }));
@@ -271,7 +272,7 @@ describe('reference host', () => {
   const hdr = (d) => ({ 'content-type': 'application/json', 'panora-signature': d.signature });
 
   before(async () => {
-    srv = await startServer({ PANORA_WEBHOOK_SECRET: `old,${secret}`, PANORA_WEBHOOK_DB: path.join(dir, 'db.sqlite'), PORT: '0', PANORA_WEBHOOK_LISTING: '1' },
+    srv = await startServer({ PANORA_WEBHOOK_SECRET: `old,${secret}`, PANORA_WEBHOOK_DB: path.join(dir, 'db.sqlite'), PORT: '0', PANORA_WEBHOOK_LISTING: '1', PANORA_WEBHOOK_LISTING_TOKEN: LISTING_TOKEN },
       { log: (l) => logs.push(l) });
     base = `http://127.0.0.1:${srv.address.port}`;
   });

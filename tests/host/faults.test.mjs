@@ -149,7 +149,7 @@ describe('reference host: faults it must survive', () => {
     }
   });
 
-  test('GET /connections: off by default; on request, loopback only and never through a proxy', async () => {
+  test('GET /connections: off by default; on request, loopback only, with the token it printed, never through a proxy', async () => {
     const off = await host({}, 'listing-off');
     try {
       assert.equal((await request(off.base, { method: 'GET', p: '/connections?id_linked_user=user-faults' })).status, 404);
@@ -161,27 +161,74 @@ describe('reference host: faults it must survive', () => {
       const base = `http://localhost:${on.port}`;
       const d = delivery(row('listed'));
       assert.equal((await post(base, d)).status, 200);
+      const printed = /Authorization: Bearer (\S+)/.exec(on.out());
+      assert.ok(printed, `the host prints the listing token: ${on.out()}`);
+      const auth = { authorization: `Bearer ${printed[1]}` };
       const p = '/connections?id_linked_user=user-faults';
-      const listed = await request(base, { method: 'GET', p });
+      const listed = await request(base, { method: 'GET', p, headers: auth });
       assert.equal(listed.status, 200, 'HOST=localhost counts as loopback');
       assert.equal(JSON.parse(listed.body).connections[0].connection_token, 'ctok_listed');
-      for (const hdr of [{ 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7' }, { 'X-Forwarded-For': '127.0.0.1' }]) {
+      // being on loopback is not enough: without the token, or with another, nothing
+      for (const hdr of [{}, { authorization: 'Bearer wrong' }, { authorization: printed[1] },
+        { authorization: `Bearer ${printed[1]}x` }, { authorization: `Basic ${printed[1]}` }]) {
         const r = await request(base, { method: 'GET', p, headers: hdr });
         assert.equal(r.status, 404, JSON.stringify(hdr));
         assert.ok(!r.body.includes('ctok_'));
       }
+      // each header a proxy or a CDN adds, as a plain nginx proxy_pass with
+      // one proxy_set_header would send it, token and all
+      const proxied = [
+        { 'x-forwarded-for': '203.0.113.7' }, { forwarded: 'for=203.0.113.7' }, { 'X-Forwarded-For': '127.0.0.1' },
+        { 'x-real-ip': '127.0.0.1' }, { via: '1.1 nginx' }, { 'x-forwarded-host': 'example.com' },
+        { 'x-forwarded-proto': 'https' }, { 'X-Forwarded-Port': '443' }, { 'true-client-ip': '127.0.0.1' },
+        { 'cf-connecting-ip': '127.0.0.1' }, { 'x-client-ip': '127.0.0.1' }, { 'fastly-client-ip': '127.0.0.1' },
+      ];
+      for (const hdr of proxied) {
+        const r = await request(base, { method: 'GET', p, headers: { ...auth, ...hdr } });
+        assert.equal(r.status, 404, JSON.stringify(hdr));
+        assert.ok(!r.body.includes('ctok_'));
+      }
+      assert.equal((await request(base, { method: 'GET', p, headers: auth })).status, 200, 'still served without them');
     } finally {
       await stop(on.child);
+    }
+    const given = await host({ PANORA_WEBHOOK_LISTING: '1', PANORA_WEBHOOK_LISTING_TOKEN: 'tok-given' }, 'listing-given');
+    try {
+      assert.ok(!given.out().includes('tok-given'), 'a token the operator chose is not printed');
+      const p = '/connections?id_linked_user=user-faults';
+      assert.equal((await request(given.base, { method: 'GET', p, headers: { authorization: 'Bearer tok-given' } })).status, 200);
+    } finally {
+      await stop(given.child);
+    }
+  });
+
+  test('10,000 request headers: 431 Request Header Fields Too Large, and the host lives on', async () => {
+    const h = await host({}, 'many-headers');
+    try {
+      const lines = Array.from({ length: 10000 }, (_, i) => `x-h${i}: v\r\n`).join('');
+      const got = await raw(h.port, `GET / HTTP/1.1\r\nHost: x\r\n${lines}\r\n`);
+      // Node stops reading at its 16 KiB limit and closes after the answer;
+      // the client, still sending, may see a reset before it reads it
+      console.log(`# 10,000 headers: ${got === '' ? 'reset before the answer was read' : JSON.stringify(got.split('\r\n')[0])}`);
+      if (got !== '') assert.match(got, /^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+      const big = await raw(h.port, `GET / HTTP/1.1\r\nHost: x\r\nx-big: ${'a'.repeat(20000)}\r\n\r\n`);
+      if (big !== '') assert.match(big, /^HTTP\/1\.1 431 /);
+      assert.ok(got !== '' || big !== '', 'at least one client read the 431');
+      assert.match(await raw(h.port, 'GET / HTTP/1.1\r\nHost: x\r\nBad header\r\n\r\n'), /^HTTP\/1\.1 400 /, 'a malformed header is still 400');
+      assert.equal((await post(h.base, delivery(row('after-headers')))).status, 200);
+      assert.ok(h.alive());
+    } finally {
+      await stop(h.child);
     }
   });
 
   test('a known id_connection never changes what is stored', async () => {
-    const h = await host({ PANORA_WEBHOOK_LISTING: '1' }, 'first-values');
+    const h = await host({ PANORA_WEBHOOK_LISTING: '1', PANORA_WEBHOOK_LISTING_TOKEN: 'tok-faults' }, 'first-values');
     try {
       assert.equal((await post(h.base, delivery(row('same')))).body, 'captured conn-same new\n');
       const changed = delivery({ ...row('same'), connection_token: 'ctok_other', provider_slug: 'zendesk' });
       assert.equal((await post(h.base, changed)).body, 'captured conn-same known\n');
-      const list = JSON.parse((await request(h.base, { method: 'GET', p: '/connections?id_linked_user=user-faults' })).body).connections;
+      const list = JSON.parse((await request(h.base, { method: 'GET', p: '/connections?id_linked_user=user-faults', headers: { authorization: 'Bearer tok-faults' } })).body).connections;
       assert.equal(list.length, 1);
       assert.equal(list[0].connection_token, 'ctok_same');
       assert.equal(list[0].provider_slug, null);

@@ -82,7 +82,7 @@ describe('wasi:http component under jco serve: every case, forwarded or refused'
           assert.equal(got.status, c.http, got.body.toString());
           if (c.code === 'captured') {
             assert.equal(got.headers['content-type'], TEXT);
-            assert.equal(got.body.toString('utf8'), `captured ${c.record.id_connection} forwarded\n`);
+            assert.equal(got.body.toString('utf8'), receipt({ outcome: 'captured', record: c.record }, 'forwarded'));
             assert.equal(sink.attempts.length, 1, 'exactly one forward');
             assert.equal(sink.messages.length, 1, sink.attempts[0]?.error);
             const m = sink.messages[0];
@@ -428,6 +428,8 @@ describe('what the components import', () => {
     `${T} [method]request-options.set-first-byte-timeout`, `${T} [method]request-options.set-between-bytes-timeout`,
     `${T} [method]future-incoming-response.subscribe`, `${T} [method]future-incoming-response.get`,
     `${T} [resource-drop]future-incoming-response`, `${T} [method]incoming-response.status`, `${T} [resource-drop]incoming-response`,
+    `${T} [method]incoming-response.consume`, 'wasi:io/streams@0.2.0 [method]input-stream.subscribe',
+    'wasi:io/streams@0.2.0 [method]input-stream.read', 'wasi:io/error@0.2.0 [resource-drop]error',
     'wasi:http/outgoing-handler@0.2.0 handle', 'wasi:io/poll@0.2.0 poll', 'wasi:io/poll@0.2.0 [resource-drop]pollable',
     'wasi:clocks/monotonic-clock@0.2.0 now', 'wasi:clocks/monotonic-clock@0.2.0 subscribe-duration', 'wasi:clocks/wall-clock@0.2.0 now',
   ];

@@ -19,10 +19,14 @@ export const freePort = () => new Promise((resolve) => {
 
 // Start `jco serve` in its own process group; stop it with the whole group
 // (tests/lib/proc.mjs also kills it if the test process exits first).
-export async function serve(component, env, name, extra = []) {
+// `prefix` runs it under another command (a namespace, say); `pgid` is the
+// group's id, for counting what its processes hold.
+export async function serve(component, env, name, extra = [], { prefix = [] } = {}) {
   const port = await freePort();
-  const child = spawnTracked(process.execPath, [JCO, 'serve', component, '--port', String(port), '--host', '127.0.0.1',
-    '--jco-dir', `build/serve/${name}`, ...extra], {
+  const args = [JCO, 'serve', component, '--port', String(port), '--host', '127.0.0.1',
+    '--jco-dir', `build/serve/${name}`, ...extra];
+  const child = spawnTracked(prefix.length ? prefix[0] : process.execPath,
+    prefix.length ? [...prefix.slice(1), process.execPath, ...args] : args, {
     env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -43,6 +47,7 @@ export async function serve(component, env, name, extra = []) {
   child.removeAllListeners('exit');
   return {
     base: `http://127.0.0.1:${port}`,
+    pgid: child.pid,
     log: () => log,
     stop: () => stop(child),
   };

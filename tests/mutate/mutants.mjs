@@ -8,7 +8,8 @@
 // Suites: unit (cmocka), wagi (the WAGI module under Node's WASI),
 // component (the handler component and the reference host), http (the
 // wasi:http components under jco serve), diff (the differential tests),
-// ct (make ct-check).
+// ct (make ct-check), forward (tests/http/forward.test.mjs alone), host
+// (the reference host's faults, tests/host/faults.test.mjs).
 export const mutants = [
   // ---------------------------------------------------------------- catch-up: the GET /connections reader
   {
@@ -232,8 +233,28 @@ export const mutants = [
   },
   {
     file: 'lib/pw_output.c', why: 'the receipt writes spaces raw', suites: ['unit', 'wagi'],
-    from: "if (c > 0x20 && c != 0x7f && c != '\\\\') {",
-    to: "if (c >= 0x20 && c != 0x7f && c != '\\\\') {",
+    from: ": (size_t)(c <= 0x20 || c == 0x7f || c == '\\\\');",
+    to: ": (size_t)(c < 0x20 || c == 0x7f || c == '\\\\');",
+  },
+  {
+    file: 'lib/pw_output.c', why: 'the receipt writes a C1 control or a bidirectional override raw', suites: ['wagi'],
+    from: 'size_t n = c >= 0x80 ? spoofing(p + i, end, &cp)',
+    to: 'size_t n = c >= 0x80 ? (spoofing(p + i, end, &cp) & 0)',
+  },
+  {
+    file: 'lib/pw_output.c', why: 'the log writes a C1 control or a bidirectional override raw', suites: ['wagi'],
+    from: 'size_t n = p[i] >= 0x80 ? spoofing(p + i, end, &cp) : 0;',
+    to: 'size_t n = p[i] >= 0x80 ? (spoofing(p + i, end, &cp) & 0) : 0;',
+  },
+  {
+    file: 'lib/pw_output.c', why: 'the last bidirectional isolate (U+2069) is not escaped', suites: ['wagi'],
+    from: '(p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)',
+    to: '(p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa8)',
+  },
+  {
+    file: 'lib/pw_handle.c', why: 'a lone surrogate in type or id_event gets the NUL sentence', suites: ['unit'],
+    from: 'return stop(res, PW_ERR_MALFORMED_REQUEST, r == STR_BAD',
+    to: 'return stop(res, PW_ERR_MALFORMED_REQUEST, r != STR_BAD',
   },
   // ---------------------------------------------------------------- forward
   {
@@ -247,14 +268,54 @@ export const mutants = [
     to: "if (0) {",
   },
   {
+    file: 'lib/pw_forward.c', why: 'port 0 is accepted in a forward URL', suites: ['unit'],
+    from: 'return v >= 1 && v <= 65535 ? PW_URL_OK : PW_URL_PORT;',
+    to: 'return v <= 65535 ? PW_URL_OK : PW_URL_PORT;',
+  },
+  {
+    file: 'lib/pw_forward.c', why: 'a forward URL with an empty host is accepted', suites: ['unit'],
+    from: '\tif (len == 0) {\n\t\treturn PW_URL_HOST;',
+    to: '\tif (0) {\n\t\treturn PW_URL_HOST;',
+  },
+  {
+    file: 'lib/pw_forward.c', why: 'characters no URL allows pass in the path', suites: ['unit'],
+    from: ': !url_char(c))',
+    to: ': !url_char(c) && 0)',
+  },
+  {
     file: 'lib/pw_forward.c', why: 'base64 padding is not checked', suites: ['unit'],
     from: 'if (bits > 0 && (len + bits) % 4 != 0) {',
     to: 'if (0) {',
   },
   {
-    file: 'function/forward.c', why: 'a 4xx from the backend counts as kept', suites: ['http'],
-    from: 'if (status < 200 || status > 299) {',
-    to: 'if (status < 200 || status > 499) {',
+    file: 'function/forward.c', why: 'a 4xx from the backend counts as kept', suites: ['forward'],
+    from: 'if (a.status < 200 || a.status > 299) {',
+    to: 'if (a.status < 200 || a.status > 499) {',
+  },
+  {
+    file: 'function/forward.c', why: 'the answer\'s body is left unread (a socket leaks per delivery)', suites: ['forward'],
+    from: 'for (polls = 0; polls < DRAIN_POLLS && drained < DRAIN_MAX; polls++) {',
+    to: 'for (polls = 0; 0 && polls < DRAIN_POLLS && drained < DRAIN_MAX; polls++) {',
+  },
+  {
+    file: 'function/forward.c', why: 'the response is dropped with its body unconsumed', suites: ['forward'],
+    from: '\t}\n\ta = await_answer(h.v.handle, start + limit_ns);\n\tif (a.response >= 0) {\n\t\trelease_response(a.response, start + limit_ns);',
+    to: '\t}\n\ta = await_answer(h.v.handle, start + limit_ns);\n\tif (a.response >= 0) {\n\t\tdrop_response(a.response);',
+  },
+  {
+    file: 'function/forward.c', why: 'every error-code reads as no answer in time', suites: ['forward'],
+    from: '\t\ta.code = fr.v.code;',
+    to: '\t\ta.code = CODE_DEADLINE;',
+  },
+  {
+    file: 'function/forward.c', why: 'error-code cases are mapped one position off', suites: ['forward'],
+    from: 'X("connection-refused",                 REFUSED)     \\\n\tX("connection-terminated",              CLOSED)      \\',
+    to: 'X("connection-terminated",              REFUSED)     \\\n\tX("connection-refused",                 CLOSED)      \\',
+  },
+  {
+    file: 'function/forward.c', why: 'a query with no path is sent as the request target as it is', suites: ['forward'],
+    from: "if (t.len > 0 && t.ptr[0] == '?') {",
+    to: 'if (0) {',
   },
   // ---------------------------------------------------------------- adapters
   {
@@ -269,8 +330,18 @@ export const mutants = [
   },
   {
     file: 'function/kit.h', why: 'size parsing wraps instead of refusing', suites: ['unit', 'wagi'],
-    from: 'if (d > 9 || v > (SIZE_MAX - d) / 10) {',
-    to: 'if (d > 9) {',
+    from: 'if (huge || v > (SIZE_MAX - d) / 10) {',
+    to: 'if (0) {',
+  },
+  {
+    file: 'function/kit.h', why: 'a size past SIZE_MAX reads as not a number', suites: ['unit', 'wagi'],
+    from: '\tif (huge) {\n\t\treturn KIT_SIZE_HUGE;',
+    to: '\tif (huge) {\n\t\treturn KIT_SIZE_BAD;',
+  },
+  {
+    file: 'function/wagi.c', why: 'a CONTENT_LENGTH past SIZE_MAX is not taken as over the limit', suites: ['wagi'],
+    from: 'if (known && (size == KIT_SIZE_HUGE || want > ctx.body_max)) {',
+    to: 'if (known && want > ctx.body_max) {',
   },
   {
     file: 'function/wagi.c', why: 'the environment look-up matches a name prefix', suites: ['wagi'],
@@ -296,5 +367,26 @@ export const mutants = [
     file: 'function/store.c', why: 'a known connection is stored again over the first', suites: ['http'],
     from: '\tif (w.u.flag) {\n\t\trc = SINK_KNOWN;',
     to: '\tif (0) {\n\t\trc = SINK_KNOWN;',
+  },
+  // ---------------------------------------------------------------- reference host
+  {
+    file: 'deploy/host/server.mjs', why: 'the listing answers through a proxy that sets only X-Real-IP', suites: ['host'],
+    from: "'forwarded', 'via', 'x-real-ip', 'true-client-ip',",
+    to: "'forwarded', 'via', 'true-client-ip',",
+  },
+  {
+    file: 'deploy/host/server.mjs', why: 'the listing checks only X-Forwarded-For of its family', suites: ['host'],
+    from: "|| h.startsWith('x-forwarded-') ||",
+    to: "|| h === 'x-forwarded-for' ||",
+  },
+  {
+    file: 'deploy/host/server.mjs', why: 'the listing serves a loopback client without the token', suites: ['host'],
+    from: '\n      || !hasBearer(req, cfg.listingToken)) {',
+    to: ') {',
+  },
+  {
+    file: 'deploy/host/server.mjs', why: 'too many request headers get 400, not 431', suites: ['host'],
+    from: "socket.end(err?.code === 'HPE_HEADER_OVERFLOW'",
+    to: "socket.end(false",
   },
 ];

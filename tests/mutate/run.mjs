@@ -4,7 +4,8 @@
 // text is not found exactly once is stale. Prints `N/N mutants killed` and
 // exits 1 on any survivor or stale entry.
 //
-//   node tests/mutate/run.mjs [substring]   only the mutants whose `why` matches
+//   node tests/mutate/run.mjs [substring ...]   only the mutants whose `why`
+//                                                holds one of them
 //
 // The copy holds the tracked files and the current build/ (so only what a
 // mutant touches is rebuilt), with node_modules linked; the fuzzers are not
@@ -29,12 +30,14 @@ const SUITES = {
   component: { build: 'make -s host build/panora-webhook.wasm build/vectors/cases.json', run: `${NODE_TEST} tests/host/component.test.mjs` },
   http: { build: 'make -s all build/vectors/cases.json', run: `${NODE_TEST} --test-concurrency=1 tests/http/` },
   diff: { build: 'make -s build/obj/pw-core.wasm build/vectors/cases.json', run: `${NODE_TEST} tests/wasm/differential.test.mjs` },
+  forward: { build: 'make -s all', run: `${NODE_TEST} tests/http/forward.test.mjs` },
+  host: { build: 'make -s host build/panora-webhook.wasm', run: `${NODE_TEST} tests/host/faults.test.mjs` },
   ct: { build: 'make -s build/ct/ct_check build/ct/ct_check_early_exit', run: 'make -s ct-check' },
 };
 
 const root = process.cwd();
-const only = process.argv[2];
-const chosen = mutants.filter((m) => !only || m.why.includes(only));
+const only = process.argv.slice(2);
+const chosen = mutants.filter((m) => only.length === 0 || only.some((o) => m.why.includes(o)));
 
 // The scratch copy.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pw-mutate-'));

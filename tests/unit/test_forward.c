@@ -238,37 +238,66 @@ test_url(void **state)
 {
 	static const struct {
 		const char *url;
-		int ok, https;
+		pw_url_result r;
+		int https;
 		const char *authority, *path;
 	} t[] = {
-		{ "https://backend.example.com/hooks/panora?x=1", 1, 1,
+		{ "https://backend.example.com/hooks/panora?x=1", PW_URL_OK, 1,
 			"backend.example.com", "/hooks/panora?x=1" },
-		{ "HTTP://127.0.0.1:8081", 1, 0, "127.0.0.1:8081", "/" },
-		{ "http://[::1]:9000/a", 1, 0, "[::1]:9000", "/a" },
-		{ "https://h/", 1, 1, "h", "/" },
-		{ "ftp://h/", 0, 0, NULL, NULL },
-		{ "https:/h/", 0, 0, NULL, NULL },
-		{ "https:///path", 0, 0, NULL, NULL },
-		{ "https://user:pw@h/", 0, 0, NULL, NULL },
-		{ "https://h/a#frag", 0, 0, NULL, NULL },
-		{ "https://h?x=1", 0, 0, NULL, NULL },
-		{ "https://h/a b", 0, 0, NULL, NULL },
-		{ "https://h/\x01", 0, 0, NULL, NULL },
-		{ "https://h/\xc3\xa9", 0, 0, NULL, NULL },
-		{ "//h/", 0, 0, NULL, NULL },
-		{ "", 0, 0, NULL, NULL },
+		{ "HTTP://127.0.0.1:8081", PW_URL_OK, 0, "127.0.0.1:8081", "/" },
+		{ "https://h/", PW_URL_OK, 1, "h", "/" },
+		{ "http://my_backend-1.internal:1/a%2Fb;c=d", PW_URL_OK, 0,
+			"my_backend-1.internal:1", "/a%2Fb;c=d" },
+		{ "http://h:65535/", PW_URL_OK, 0, "h:65535", "/" },
+		/* a query and no path: the target is "/" and the query */
+		{ "http://h:1234?x=1", PW_URL_OK, 0, "h:1234", "?x=1" },
+		{ "https://h?x=1", PW_URL_OK, 1, "h", "?x=1" },
+		{ "ftp://h/", PW_URL_SCHEME, 0, NULL, NULL },
+		{ "https:/h/", PW_URL_SCHEME, 0, NULL, NULL },
+		{ "//h/", PW_URL_SCHEME, 0, NULL, NULL },
+		{ "", PW_URL_SCHEME, 0, NULL, NULL },
+		{ "https:///path", PW_URL_HOST, 0, NULL, NULL },
+		{ "http://:8080/", PW_URL_HOST, 0, NULL, NULL },
+		{ "http://?x=1", PW_URL_HOST, 0, NULL, NULL },
+		{ "http://ho!st/", PW_URL_HOST, 0, NULL, NULL },
+		{ "http://h%41/", PW_URL_HOST, 0, NULL, NULL },
+		{ "http://[::1]:9000/a", PW_URL_IPV6, 0, NULL, NULL },
+		{ "http://h:0/", PW_URL_PORT, 0, NULL, NULL },
+		{ "http://h:65536/", PW_URL_PORT, 0, NULL, NULL },
+		{ "http://h:99999999999/", PW_URL_PORT, 0, NULL, NULL },
+		{ "http://h:/", PW_URL_PORT, 0, NULL, NULL },
+		{ "http://h:80a/", PW_URL_PORT, 0, NULL, NULL },
+		{ "http://h:-1/", PW_URL_PORT, 0, NULL, NULL },
+		{ "http://h:1:2/", PW_URL_PORT, 0, NULL, NULL },
+		{ "https://user:pw@h/", PW_URL_USERINFO, 0, NULL, NULL },
+		{ "https://h/a#frag", PW_URL_FRAGMENT, 0, NULL, NULL },
+		{ "https://h/a b", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/\x01", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/\xc3\xa9", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/a<b>", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/a\"b", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/{x}", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/a|b", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/a\\b", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/a^b", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/a`b", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/a[0]", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/100%", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/%4", PW_URL_CHAR, 0, NULL, NULL },
+		{ "https://h/%zz", PW_URL_CHAR, 0, NULL, NULL },
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
 		pw_url u;
-		int ok = pw_url_parse(&u, t[i].url, strlen(t[i].url));
+		pw_url_result r = pw_url_parse(&u, t[i].url, strlen(t[i].url));
 
-		if (ok != t[i].ok) {
-			fail_msg("%s: got %d, want %d", t[i].url, ok, t[i].ok);
+		if (r != t[i].r) {
+			fail_msg("%s: got %d, want %d", t[i].url, (int)r, (int)t[i].r);
 		}
-		if (!ok) {
+		if (r != PW_URL_OK) {
+			assert_null(u.authority.ptr);        /* nothing half-parsed */
 			continue;
 		}
 		assert_int_equal(u.https, t[i].https);

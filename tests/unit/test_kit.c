@@ -72,13 +72,18 @@ test_repeated_headers_are_marked(void **state)
 static void
 test_size_parsing(void **state)
 {
-	static const struct { const char *text; int ok; size_t value; } t[] = {
-		{ "0", 1, 0 }, { "743", 1, 743 }, { "0001", 1, 1 },
-		{ "", 0, 0 }, { "-1", 0, 0 }, { " 1", 0, 0 }, { "1 ", 0, 0 }, { "12x", 0, 0 },
-		{ "+5", 0, 0 }, { "0x10", 0, 0 },
-		/* the largest size_t is taken; one past it is refused, not wrapped */
-		{ "18446744073709551615", 1, SIZE_MAX }, { "18446744073709551616", 0, 0 },
-		{ "99999999999999999999", 0, 0 }, { "184467440737095516150", 0, 0 },
+	static const struct { const char *text; kit_size_result r; size_t value; } t[] = {
+		{ "0", KIT_SIZE_OK, 0 }, { "743", KIT_SIZE_OK, 743 }, { "0001", KIT_SIZE_OK, 1 },
+		{ "", KIT_SIZE_BAD, 0 }, { "-1", KIT_SIZE_BAD, 0 }, { " 1", KIT_SIZE_BAD, 0 },
+		{ "1 ", KIT_SIZE_BAD, 0 }, { "12x", KIT_SIZE_BAD, 0 },
+		{ "+5", KIT_SIZE_BAD, 0 }, { "0x10", KIT_SIZE_BAD, 0 },
+		/* the largest size_t is taken; one past it is too large, not wrapped */
+		{ "18446744073709551615", KIT_SIZE_OK, SIZE_MAX },
+		{ "18446744073709551616", KIT_SIZE_HUGE, 0 },
+		{ "99999999999999999999", KIT_SIZE_HUGE, 0 },
+		{ "184467440737095516150", KIT_SIZE_HUGE, 0 },
+		/* too large and then not a number: not a number */
+		{ "18446744073709551616x", KIT_SIZE_BAD, 0 },
 	};
 	size_t i;
 
@@ -88,10 +93,10 @@ test_size_parsing(void **state)
 		size_t v = 12345;
 		kit_size_result r = kit_parse_size(t[i].text, strlen(t[i].text), &v);
 
-		if ((r == KIT_SIZE_OK) != t[i].ok) {
-			fail_msg("\"%s\": got %d", t[i].text, (int)r);
+		if (r != t[i].r) {
+			fail_msg("\"%s\": got %d, want %d", t[i].text, (int)r, (int)t[i].r);
 		}
-		if (t[i].ok) {
+		if (r == KIT_SIZE_OK) {
 			assert_true(v == t[i].value);
 		} else {
 			assert_true(v == 12345);             /* untouched on refusal */

@@ -153,6 +153,15 @@ const err = (http, code, message) => ({ http, code, message });
 {
   const row = { id_contact: uuid('contact'), first_name: 'Ada', last_name: 'Lovelace' };
   add('other event type is ignored', panoraDelivery({ row, type: 'crm.contact.created' }), { http: 200, code: 'ignored' });
+  // what could make a receipt or a log line read as something else: C1
+  // controls, the line separators, bidirectional overrides and isolates
+  add('ignored type with C1 controls and bidirectional overrides',
+    panoraDelivery({ row, type: 'crm.\u0085\u009b31m\u2028\u2029\u202a\u202e\u2066\u2069\u202dcreated\u0080\u009f' }), { http: 200, code: 'ignored' });
+}
+{
+  const row = connectionRow('spoof');
+  add('captured id_connection with C1 controls and bidirectional overrides',
+    panoraDelivery({ row: { ...row, id_connection: `\u202e${row.id_connection}\u0085\u2067x`, provider_slug: 'hub\u202espot\u0090' } }), ok);
 }
 
 // ---------------------------------------------------------------- refusals before parsing
@@ -316,8 +325,9 @@ const err = (http, code, message) => ({ http, code, message });
   const deep = JSON.stringify({ ...row, x: JSON.parse(`${'['.repeat(40)}${']'.repeat(40)}`) });
   add('signed data nested too deep', { body: JSON.stringify({ id_event: id, data: deep, type: 'connection.created' }), signature: hmac(SECRET, JSON.stringify(deep)) }, err(422, 'unusable_data'));
   add('signed data with escaped NUL in the key name', panoraDelivery({ row: { ...row, ['connection_token\u0000']: 'x' } }), ok, true);
-  add('type with a NUL escape', { body: `{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created\\u0000"}`, signature: sig }, err(400, 'malformed_request'));
-  add('id_event with a lone surrogate escape', { body: `{"id_event":"\\ud800","data":${JSON.stringify(data)},"type":"connection.created"}`, signature: sig }, err(400, 'malformed_request'));
+  add('type with a NUL escape', { body: `{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created\\u0000"}`, signature: sig }, err(400, 'malformed_request', 'without NUL characters'));
+  add('id_event with a lone surrogate escape', { body: `{"id_event":"\\ud800","data":${JSON.stringify(data)},"type":"connection.created"}`, signature: sig }, err(400, 'malformed_request', 'lone surrogate'));
+  add('type with a lone low surrogate escape', { body: `{"id_event":"${id}","data":${JSON.stringify(data)},"type":"connection.created\\udc00"}`, signature: sig }, err(400, 'malformed_request', 'lone surrogate'));
 }
 
 // ---------------------------------------------------------------- near misses
