@@ -99,7 +99,15 @@ function targetOf(raw) {
   }
 }
 
-export async function startServer(env = process.env, { log = (l) => process.stderr.write(`${l}\n`), catchup: catchupOpts } = {}) {
+// A log line is JSON, and JSON.stringify leaves C1 controls, the line and
+// paragraph separators and the bidirectional overrides and isolates raw,
+// any of which can make a terminal or log viewer show a line that is not
+// there. They stand only inside strings, where \uXXXX means the same.
+const SPOOFING = /[\u0080-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const safeLine = (line) => line.replace(SPOOFING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+export async function startServer(env = process.env, { log: write = (l) => process.stderr.write(`${l}\n`), catchup: catchupOpts } = {}) {
+  const log = (line) => write(safeLine(line));
   const cfg = config(env);
   const catchupCfg = catchupConfig(env);          // a bad setting refuses to start
   const handle = await loadHandler();

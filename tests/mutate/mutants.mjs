@@ -11,6 +11,12 @@
 // ct (make ct-check), forward (tests/http/forward.test.mjs alone), host
 // (the reference host's faults, tests/host/faults.test.mjs).
 export const mutants = [
+  // ---------------------------------------------------------------- reference host: log lines
+  {
+    file: 'deploy/host/server.mjs', why: 'host log: bidirectional overrides reach the log raw', suites: ['host'],
+    from: 'const SPOOFING = /[\\u0080-\\u009f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]/g;',
+    to: 'const SPOOFING = /[\\u0080-\\u009f\\u2028\\u2029]/g;',
+  },
   // ---------------------------------------------------------------- catch-up: the GET /connections reader
   {
     file: 'lib/pw_catchup.c', why: 'catch-up: an oversized element is decoded from its cut-off bytes', suites: ['unit'],

@@ -31,7 +31,7 @@ const SUITES = {
   http: { build: 'make -s all build/vectors/cases.json', run: `${NODE_TEST} --test-concurrency=1 tests/http/` },
   diff: { build: 'make -s build/obj/pw-core.wasm build/vectors/cases.json', run: `${NODE_TEST} tests/wasm/differential.test.mjs` },
   forward: { build: 'make -s all', run: `${NODE_TEST} tests/http/forward.test.mjs` },
-  host: { build: 'make -s host build/panora-webhook.wasm', run: `${NODE_TEST} tests/host/faults.test.mjs` },
+  host: { build: 'make -s host build/panora-webhook.wasm', run: `${NODE_TEST} tests/host/faults.test.mjs tests/host/logs.test.mjs` },
   ct: { build: 'make -s build/ct/ct_check build/ct/ct_check_early_exit', run: 'make -s ct-check' },
 };
 
