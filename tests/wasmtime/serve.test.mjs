@@ -84,7 +84,11 @@ function servedWithForward(secret) {
   return it;
 }
 
-describe('wasi:http component under wasmtime serve: every case, forwarded or refused', { skip: WASMTIME_SKIP }, () => {
+// Every case twice: as wasmtime serve runs a WASIp2 component by default
+// (a new instance per request), and with instances kept for 128 requests,
+// as the README offers (`--max-instance-reuse-count`): the answers and the
+// forwards must not differ.
+for (const reuse of [null, '128']) describe(`wasi:http component under wasmtime serve${reuse ? `, an instance reused for ${reuse} requests` : ''}: every case, forwarded or refused`, { skip: WASMTIME_SKIP }, () => {
   let wagi;
   let sink;
   before(async () => {
@@ -109,7 +113,7 @@ describe('wasi:http component under wasmtime serve: every case, forwarded or ref
         const env = { PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret };
         if (secret !== null) env.PANORA_WEBHOOK_SECRET = secret;
         if (maxBody) env.PANORA_WEBHOOK_MAX_BODY = String(maxBody);
-        srv = await wasmtimeServe(HTTP, { env });
+        srv = await wasmtimeServe(HTTP, { env, flags: reuse ? ['--max-instance-reuse-count', reuse] : [] });
       });
       after(async () => {
         await srv?.stop();
