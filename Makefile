@@ -208,7 +208,7 @@ $(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$$(OZ_
 # What each flavour links besides the core: its glue and its sinks.
 HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o streams.o)
 SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o streams.o)
-CATCHUP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o forward.o streams.o)
+CATCHUP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o catchup_env.o forward.o streams.o)
 
 $(BUILD)/obj/http.core.wasm: $(WASM_LIB_OZ) $(HTTP_FN)
 $(BUILD)/obj/http_spin.core.wasm: $(WASM_LIB_OZ) $(SPIN_FN)
