@@ -67,6 +67,7 @@ COMPONENT   := $(BUILD)/panora-webhook.component.wasm
 HTTP_COMPONENT := $(BUILD)/panora-webhook-http.wasm
 SPIN_COMPONENT := $(BUILD)/panora-webhook-spin.wasm
 CATCHUP_COMPONENT := $(BUILD)/panora-webhook-catchup.wasm
+CATCHUP_SPIN_COMPONENT := $(BUILD)/panora-webhook-catchup-spin.wasm
 WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
 CORE_MODULE := $(BUILD)/obj/pw-core.wasm
 
@@ -79,7 +80,8 @@ VECTORS_H  := $(BUILD)/vectors/cases.h
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) $(CATCHUP_COMPONENT) ## build the five artifacts
+all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) $(CATCHUP_COMPONENT) \
+     $(CATCHUP_SPIN_COMPONENT) ## build the six artifacts
 
 help: ## this list (each target has a note after ##)
 	@grep -E '^[a-z][a-z0-9-]*:.*## ' Makefile | sed 's/:.*## /|/' \
@@ -207,13 +209,18 @@ $(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$$(OZ_
 
 # What each flavour links besides the core: its glue and its sinks.
 HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o streams.o)
-SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o streams.o)
-CATCHUP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o forward.o streams.o)
+SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o variables.o streams.o)
+CATCHUP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o catchup_env.o forward.o streams.o)
+CATCHUP_SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o catchup_spin.o forward.o store.o \
+                   variables.o streams.o)
+CORES_OZ := $(addprefix $(BUILD)/obj/,http.core.wasm http_spin.core.wasm catchup.core.wasm \
+            catchup_spin.core.wasm)
 
 $(BUILD)/obj/http.core.wasm: $(WASM_LIB_OZ) $(HTTP_FN)
 $(BUILD)/obj/http_spin.core.wasm: $(WASM_LIB_OZ) $(SPIN_FN)
 $(BUILD)/obj/catchup.core.wasm: $(WASM_LIB_OZ) $(CATCHUP_FN)
-$(BUILD)/obj/http.core.wasm $(BUILD)/obj/http_spin.core.wasm $(BUILD)/obj/catchup.core.wasm:
+$(BUILD)/obj/catchup_spin.core.wasm: $(WASM_LIB_OZ) $(CATCHUP_SPIN_FN)
+$(CORES_OZ):
 	@mkdir -p $(@D)
 	$(WASM_CC) $(OZ_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@.tmp
 	$(WASM_OPT) -Oz --strip-debug --strip-producers $@.tmp -o $@
@@ -238,6 +245,13 @@ $(SPIN_COMPONENT): $(BUILD)/obj/http_spin.core.wasm $(BUILD)/wit/spin/.done
 $(CATCHUP_COMPONENT): $(BUILD)/obj/catchup.core.wasm $(BUILD)/wit/catchup/.done
 	$(JCO_EMBED) embed --wit $(BUILD)/wit/catchup $< -o $(BUILD)/obj/catchup.embedded.wasm
 	$(JCO) new $(BUILD)/obj/catchup.embedded.wasm -o $@
+	@echo "$@: $$(wc -c < $@) bytes"
+
+# Its Spin flavour (wit/http/catchup-spin.wit): for Spin's command trigger,
+# settings from Spin variables, records into the `default` store.
+$(CATCHUP_SPIN_COMPONENT): $(BUILD)/obj/catchup_spin.core.wasm $(BUILD)/wit/catchup-spin/.done
+	$(JCO_EMBED) embed --wit $(BUILD)/wit/catchup-spin $< -o $(BUILD)/obj/catchup_spin.embedded.wasm
+	$(JCO) new $(BUILD)/obj/catchup_spin.embedded.wasm -o $@
 	@echo "$@: $$(wc -c < $@) bytes"
 
 # The reference host loads the component as JavaScript + core wasm.

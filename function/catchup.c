@@ -1,31 +1,26 @@
 /*
- * catchup.c -- wasi:cli/run@0.2.0: one catch-up run, for cron
- * (wit/http/catchup.wit, build/panora-webhook-catchup.wasm).
- *
- *   wasmtime run -S http --env PANORA_API_KEY --env PANORA_WEBHOOK_FORWARD_URL \
- *       --env PANORA_WEBHOOK_FORWARD_SECRET build/panora-webhook-catchup.wasm
+ * catchup.c -- wasi:cli/run@0.2.0: one catch-up run, for cron. The run
+ * itself, shared by both catch-up commands; what is flavour-specific
+ * (settings, what becomes of a connection) is in catchup_env.c
+ * (build/panora-webhook-catchup.wasm, wasmtime) and catchup_spin.c
+ * (build/panora-webhook-catchup-spin.wasm, Spin's command trigger); see
+ * catchup.h.
  *
  * Panora makes one delivery attempt of connection.created for six of its
  * seven verticals; a token whose delivery failed comes back only through
  * GET /connections. This command lists the project's connections from
- * PANORA_API_URL with the API key, reads the answer as it arrives through
+ * the API URL with the API key, reads the answer as it arrives through
  * pw_catchup (bounded memory: one element buffer and one read chunk,
- * never the list), and forwards each recovered connection created within
- * PANORA_WEBHOOK_CATCHUP_WINDOW_S to the backend, through forward.c: the
- * same Standard Webhooks message, under the same webhook-id, as the
- * wasi:http component sends for the same connection.
+ * never the list), and hands each recovered connection to the flavour.
  *
  * Output: one summary line on stdout,
  *   {"outcome":"catch-up","listed":N,"recovered":K,"forwarded":F,
  *    "skipped":S,"outside_window":W}
- * ("catch-up-failed" when the run failed), and, on failure, one reason
- * line on stderr. Exit 0 only when every forward was accepted; the first
- * forward the backend does not accept ends the run (the rest wait for the
- * next one). No token, credential or secret is ever written.
- *
- * With a preopened state directory (`--dir`), a high-water mark there
- * replaces the window, so that an outage of any length is caught up by the
- * next successful run without re-forwarding everything (see "State").
+ * (the Spin flavour adds "stored":X,"known":Y after "recovered";
+ * "catch-up-failed" when the run failed), and, on failure, one reason
+ * line on stderr. Exit 0 only when the flavour kept every connection; the
+ * first one it could not keep ends the run (the rest wait for the next
+ * one). No token, credential or secret is ever written.
  *
  * Waits are bounded: the API must answer within API_WAIT_S and never
  * stall for longer between two reads; each forward has its own timeout.
@@ -37,12 +32,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http.h"
+#include "catchup.h"
 #include "outgoing.h"
 #include "pw_catchup.h"
 
-IMPORT("wasi:cli/environment@0.2.0", "get-environment")
-void get_environment(void *ret);
 IMPORT("wasi:cli/stdout@0.2.0", "get-stdout")
 int32_t get_stdout(void);
 IMPORT("wasi:cli/stderr@0.2.0", "get-stderr")
@@ -55,7 +48,6 @@ void cli_exit(int32_t is_err);
 #define API_WAIT_S 30
 #define NS_PER_S   1000000000ll
 #define DEFAULT_API_URL "https://api.panora.dev"
-#define DEFAULT_WINDOW_S 86400u
 
 /* ------------------------------------------------------------------ */
 /* Memory                                                               */
@@ -100,35 +92,30 @@ http_take(size_t n)
 /* The run's state                                                      */
 /* ------------------------------------------------------------------ */
 
-typedef struct {
-	pw_span api_key;         /* PANORA_API_KEY (required)             */
-	pw_span api_url;         /* PANORA_API_URL                         */
-	pw_span window_s;        /* PANORA_WEBHOOK_CATCHUP_WINDOW_S        */
-	forward_config forward;
-} config;
+typedef catchup_failure failure;
+typedef catchup_tally tally;
+typedef catchup_settings config;
+#define fail catchup_fail
+#define fine catchup_fine
 
-typedef struct {
-	uint64_t listed, recovered, forwarded, skipped, outside;
-} tally;
+/* see catchup.h */
+const catchup_failure catchup_fine = { NULL, NULL };
 
-/* Why the run failed: a static sentence and, optionally, a static detail
-   (a sentence of pw_catchup's or forward.c's). */
-typedef struct {
-	const char *reason;
-	const char *detail;
-} failure;
-
-static const failure fine = { NULL, NULL };
-
-static failure
-fail(const char *reason, const char *detail)
+/* see catchup.h */
+catchup_failure
+catchup_fail(const char *reason, const char *detail)
 {
-	failure f;
+	catchup_failure f;
 
 	f.reason = reason;
 	f.detail = detail;
 	return f;
 }
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                        */
+/* ------------------------------------------------------------------ */
+
 
 static pw_span
 span_of(const char *p, size_t n)
@@ -140,46 +127,6 @@ span_of(const char *p, size_t n)
 	return s;
 }
 
-/* ------------------------------------------------------------------ */
-/* Configuration                                                        */
-/* ------------------------------------------------------------------ */
-
-static void
-load_config(config *c)
-{
-	static const struct { const char *name; size_t off; } vars[] = {
-		{ "PANORA_API_KEY", offsetof(config, api_key) },
-		{ "PANORA_API_URL", offsetof(config, api_url) },
-		{ "PANORA_WEBHOOK_CATCHUP_WINDOW_S", offsetof(config, window_s) },
-		{ "PANORA_WEBHOOK_FORWARD_URL", offsetof(config, forward.url) },
-		{ "PANORA_WEBHOOK_FORWARD_SECRET", offsetof(config, forward.secret) },
-		{ "PANORA_WEBHOOK_FORWARD_TIMEOUT_MS", offsetof(config, forward.timeout_ms) },
-	};
-	struct { cabi_str *ptr; size_t len; } env;
-	size_t i, j;
-
-	memset(c, 0, sizeof *c);
-	get_environment(&env);
-	for (i = 0; i < env.len; i++) {
-		const cabi_str *name = &env.ptr[2 * i], *value = name + 1;
-
-		for (j = 0; j < sizeof vars / sizeof vars[0]; j++) {
-			if (value->len > 0 && name->len == strlen(vars[j].name)
-				&& memcmp(name->ptr, vars[j].name, name->len) == 0)
-			{
-				*(pw_span *)(void *)((char *)c + vars[j].off) =
-					span_of(value->ptr, value->len);
-			}
-		}
-	}
-	if (c->api_url.ptr == NULL) {
-		c->api_url = span_of(DEFAULT_API_URL, sizeof DEFAULT_API_URL - 1);
-	}
-}
-
-/* Split `s` as pw_url_parse does; 1 when it is a URL. Judged by what the
-   split filled in (pw_url_parse zeroes `u` on a refusal), not by its
-   return value's convention. */
 static int
 url_split(pw_url *u, pw_span s)
 {
@@ -241,288 +188,49 @@ typedef struct {
 static failure
 check_api(const config *c, api_target *api)
 {
+	const catchup_flavour *w = &catchup_this;
+
 	if (c->api_key.ptr == NULL) {
-		return fail("PANORA_API_KEY is not set", NULL);
+		return fail(w->no_key, NULL);
 	}
 	if (!url_split(&api->url, c->api_url)
 		|| memchr(api->url.path.ptr, '?', api->url.path.len) != NULL)
 	{
-		return fail("PANORA_API_URL is not an absolute http or https base URL "
-			"without a query", NULL);
+		return fail(w->bad_url, NULL);
 	}
 	if (!api->url.https && !is_loopback(api->url.authority)) {
-		return fail("PANORA_API_URL must be https (http only to a loopback "
-			"address, for a self-hosted Panora)", NULL);
+		return fail(w->not_https, NULL);
 	}
 	api->path_len = list_path(api->path, sizeof api->path, api->url.path);
 	if (api->path_len == 0) {
-		return fail("PANORA_API_URL's path is too long", NULL);
+		return fail(w->long_path, NULL);
 	}
 	return fine;
 }
 
-/* The forward must be able to work before anything is listed. */
+/* The forward, when there is one (the flavour may require it), must be
+   able to work before anything is listed. */
 static failure
 check_forward(const forward_config *f)
 {
+	const catchup_flavour *w = &catchup_this;
 	pw_forward_key key;
 	pw_url url;
 	int ok;
 
 	if (f->url.ptr == NULL) {
-		return fail("PANORA_WEBHOOK_FORWARD_URL is not set: there is nowhere "
-			"to forward the connections to", NULL);
+		return w->no_forward != NULL ? fail(w->no_forward, NULL) : fine;
 	}
 	if (!url_split(&url, f->url)) {
-		return fail("PANORA_WEBHOOK_FORWARD_URL is not an absolute http or "
-			"https URL", NULL);
+		return fail(w->bad_forward_url, NULL);
 	}
 	ok = f->secret.ptr != NULL
 		&& pw_forward_key_init(&key, f->secret.ptr, f->secret.len);
 	pw_wipe(&key, sizeof key);
 	if (!ok) {
-		return fail("PANORA_WEBHOOK_FORWARD_SECRET is not whsec_ and the "
-			"base64 of 16 to 64 bytes", NULL);
+		return fail(w->bad_forward_secret, NULL);
 	}
 	return fine;
-}
-
-/*
- * The oldest created_at (unix seconds) a forward is made for: `now` less
- * the window; 0 (everything) when the window is 0 or reaches before 1970.
- */
-static failure
-check_window(const config *c, uint64_t now, uint64_t *cutoff, int *all)
-{
-	size_t w = DEFAULT_WINDOW_S;
-
-	if (c->window_s.ptr != NULL
-		&& kit_parse_size(c->window_s.ptr, c->window_s.len, &w) != KIT_SIZE_OK)
-	{
-		return fail("PANORA_WEBHOOK_CATCHUP_WINDOW_S is not a number of "
-			"seconds", NULL);
-	}
-	*cutoff = w == 0 || w >= now ? 0 : now - w;
-	*all = w == 0;
-	return fine;
-}
-
-/* ------------------------------------------------------------------ */
-/* Time                                                                 */
-/* ------------------------------------------------------------------ */
-
-/* `n` decimal digits at p, or -1. */
-static long
-digits(const char *p, size_t n)
-{
-	long v = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] < '0' || p[i] > '9') {
-			return -1;
-		}
-		v = v * 10 + (p[i] - '0');
-	}
-	return v;
-}
-
-static int
-is_leap(long y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/*
- * An ISO-8601 UTC time as Panora serialises dates ("2026-11-30T10:00:00Z",
- * fractions of a second allowed), from 1970 on, in unix seconds; 0 when it
- * is not one.
- */
-static uint64_t
-iso_seconds(pw_span t)
-{
-	static const unsigned short before[12] = {
-		0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334,
-	};
-	const char *p = t.ptr;
-	long y, mo, d, h, mi, s, days, k;
-	size_t end;
-
-	if (p == NULL || t.len < 20 || p[4] != '-' || p[7] != '-' || p[10] != 'T'
-		|| p[13] != ':' || p[16] != ':' || p[t.len - 1] != 'Z')
-	{
-		return 0;
-	}
-	for (end = 19; end < t.len - 1; end++) {
-		if (end == 19 ? p[end] != '.' : (p[end] < '0' || p[end] > '9')) {
-			return 0;
-		}
-	}
-	y = digits(p, 4), mo = digits(p + 5, 2), d = digits(p + 8, 2);
-	h = digits(p + 11, 2), mi = digits(p + 14, 2), s = digits(p + 17, 2);
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23
-		|| mi < 0 || mi > 59 || s < 0 || s > 60)
-	{
-		return 0;
-	}
-	days = d - 1 + before[mo - 1] + (mo > 2 && is_leap(y));
-	for (k = 1970; k < y; k++) {
-		days += 365 + is_leap(k);
-	}
-	return (uint64_t)days * 86400u + (uint64_t)(h * 3600 + mi * 60 + s);
-}
-
-/* ------------------------------------------------------------------ */
-/* State: the high-water mark                                           */
-/* ------------------------------------------------------------------ */
-
-/*
- * With a preopened directory (wasmtime run --dir), the command keeps there
- * the time of its last wholly successful run: MARK_FILE, decimal unix
- * seconds and a newline, replaced through MARK_TMP and a rename. A run then
- * forwards what was created since that mark (less MARK_SLACK_S, for clocks
- * that disagree and rows committed late), whatever the window says: an
- * outage of any length is caught up by the next successful run, and a run
- * after a successful one re-forwards only the slack. A failed run leaves
- * the mark where it was. Without a directory, the window alone decides.
- */
-#define FS "wasi:filesystem/types@0.2.0"
-#define MARK_FILE "panora-catchup.mark"
-#define MARK_TMP  "panora-catchup.mark.tmp"
-#define MARK_SLACK_S 900u
-
-IMPORT("wasi:filesystem/preopens@0.2.0", "get-directories")
-void fs_preopens(void *ret);
-IMPORT(FS, "[method]descriptor.open-at")
-void fs_open_at(int32_t d, int32_t path_flags, const char *p, size_t n,
-	int32_t open_flags, int32_t flags, void *ret);
-IMPORT(FS, "[method]descriptor.read")
-void fs_read(int32_t d, int64_t len, int64_t offset, void *ret);
-IMPORT(FS, "[method]descriptor.write")
-void fs_write(int32_t d, const void *p, size_t n, int64_t offset, void *ret);
-IMPORT(FS, "[method]descriptor.sync-data")
-void fs_sync_data(int32_t d, void *ret);
-IMPORT(FS, "[method]descriptor.rename-at")
-void fs_rename_at(int32_t d, const char *from, size_t from_len, int32_t to_dir,
-	const char *to, size_t to_len, void *ret);
-IMPORT(FS, "[resource-drop]descriptor")
-void fs_drop(int32_t d);
-
-enum {
-	FS_READ = 1, FS_WRITE = 2,                /* descriptor-flags     */
-	FS_CREATE = 1, FS_TRUNCATE = 8,           /* open-flags           */
-	FS_NO_ENTRY = 20                          /* error-code no-entry  */
-};
-
-typedef struct {      /* result<own<descriptor>, error-code>, result<_, ..> */
-	uint8_t is_err;
-	union { int32_t handle; uint8_t code; } u;
-} fs_result;
-
-typedef struct {      /* result<tuple<list<u8>, bool>, error-code>      */
-	uint8_t is_err;
-	union { struct { cabi_str data; uint8_t end; } ok; uint8_t code; } u;
-} fs_read_result;
-
-typedef struct {      /* result<filesize, error-code>                   */
-	uint8_t is_err;
-	uint8_t pad[7];
-	union { uint64_t n; uint8_t code; } u;
-} fs_write_result;
-
-typedef struct {
-	int32_t dir;          /* the state directory, or -1              */
-	int has_mark;
-	uint64_t mark;        /* unix seconds of the last good run        */
-} state;
-
-static failure
-mark_unreadable(void)
-{
-	return fail("the high-water mark in the state directory is not readable "
-		"(remove " MARK_FILE " to start again from the window)", NULL);
-}
-
-/* The first preopened directory, if any; others are let go. */
-static void
-open_state(state *s)
-{
-	struct { struct { int32_t dir; cabi_str path; } *ptr; size_t len; } dirs;
-	size_t i;
-
-	memset(s, 0, sizeof *s);
-	fs_preopens(&dirs);
-	for (i = 1; i < dirs.len; i++) {
-		fs_drop(dirs.ptr[i].dir);
-	}
-	s->dir = dirs.len > 0 ? dirs.ptr[0].dir : -1;
-}
-
-/* Read the mark; no file is no mark. */
-static failure
-read_mark(state *s)
-{
-	fs_result o;
-	fs_read_result rd;
-	size_t v, n;
-
-	if (s->dir < 0) {
-		return fine;
-	}
-	fs_open_at(s->dir, 0, MARK_FILE, sizeof MARK_FILE - 1, 0, FS_READ, &o);
-	if (o.is_err) {
-		return o.u.code == FS_NO_ENTRY ? fine : mark_unreadable();
-	}
-	fs_read(o.u.handle, 32, 0, &rd);
-	fs_drop(o.u.handle);
-	if (rd.is_err) {
-		return mark_unreadable();
-	}
-	n = rd.u.ok.data.len;
-	if (n < 2 || rd.u.ok.data.ptr[n - 1] != '\n'
-		|| kit_parse_size(rd.u.ok.data.ptr, n - 1, &v) != KIT_SIZE_OK)
-	{
-		return mark_unreadable();
-	}
-	s->has_mark = 1;
-	s->mark = v;
-	return fine;
-}
-
-/* Replace the mark with `at`, durably: write, sync, rename. */
-static failure
-write_mark(const state *s, uint64_t at)
-{
-	char text[21];
-	size_t n = pw_u64_dec(text, at);
-	fs_result o, r;
-	fs_write_result w;
-	int ok;
-
-	if (s->dir < 0) {
-		return fine;
-	}
-	text[n++] = '\n';
-	fs_open_at(s->dir, 0, MARK_TMP, sizeof MARK_TMP - 1, FS_CREATE | FS_TRUNCATE,
-		FS_WRITE, &o);
-	if (o.is_err) {
-		return fail("the high-water mark could not be written to the state "
-			"directory", NULL);
-	}
-	fs_write(o.u.handle, text, n, 0, &w);
-	ok = !w.is_err && w.u.n == n;
-	if (ok) {
-		fs_sync_data(o.u.handle, &r);
-		ok = !r.is_err;
-	}
-	fs_drop(o.u.handle);
-	if (ok) {
-		fs_rename_at(s->dir, MARK_TMP, sizeof MARK_TMP - 1, s->dir, MARK_FILE,
-			sizeof MARK_FILE - 1, &r);
-		ok = !r.is_err;
-	}
-	return ok ? fine : fail("the high-water mark could not be written to the "
-		"state directory", NULL);
 }
 
 /* ------------------------------------------------------------------ */
@@ -683,29 +391,8 @@ list_response(const api_target *api, pw_span key, int32_t *resp)
 
 typedef struct {
 	const config *cfg;
-	uint64_t cutoff;         /* oldest created_at forwarded, 0: all   */
 	tally *t;
 } run_ctx;
-
-/* One recovered connection: forward it, unless it is outside the window.
-   A created_at that cannot be read is forwarded: a token lost is the
-   failure this command exists to prevent, a repeat is deduplicated. */
-static failure
-take(run_ctx *r, pw_result *res)
-{
-	uint64_t at = iso_seconds(res->record.created_at);
-
-	r->t->recovered++;
-	if (r->cutoff > 0 && at != 0 && at < r->cutoff) {
-		r->t->outside++;
-		return fine;
-	}
-	if (forward_record(res, &r->cfg->forward) != SINK_KEPT) {
-		return fail("the backend did not accept a forward", res->message);
-	}
-	r->t->forwarded++;
-	return fine;
-}
 
 /* Feed one chunk of the answer through the decoder. */
 static failure
@@ -721,7 +408,11 @@ feed(run_ctx *r, const char *p, size_t n)
 		p += used;
 		n -= used;
 		if (ev == PW_CATCHUP_RECORD) {
-			f = take(r, &res);
+			size_t mark = arena_used;
+
+			f = catchup_take(r->cfg, &res, r->t);
+			pw_wipe(arena + mark, arena_used - mark);  /* the sinks' scratch */
+			arena_used = mark;
 		} else if (ev == PW_CATCHUP_ERROR) {
 			f = fail("Panora's answer is not a list of connections", list.error);
 		}
@@ -819,6 +510,10 @@ summary(const tally *t, int ok)
 	bufsink_puts(&o, ok ? "{\"outcome\":\"catch-up\"" : "{\"outcome\":\"catch-up-failed\"");
 	put_count(&o, ",\"listed\":", t->listed);
 	put_count(&o, ",\"recovered\":", t->recovered);
+	if (catchup_this.store) {
+		put_count(&o, ",\"stored\":", t->stored);
+		put_count(&o, ",\"known\":", t->known);
+	}
 	put_count(&o, ",\"forwarded\":", t->forwarded);
 	put_count(&o, ",\"skipped\":", t->skipped);
 	put_count(&o, ",\"outside_window\":", t->outside);
@@ -850,8 +545,9 @@ reason(failure f)
 /* The export                                                           */
 /* ------------------------------------------------------------------ */
 
-static uint64_t
-wall_seconds(void)
+/* see catchup.h */
+uint64_t
+catchup_wall_seconds(void)
 {
 	struct { uint64_t seconds; uint32_t nanoseconds; } wall;
 
@@ -859,26 +555,22 @@ wall_seconds(void)
 	return wall.seconds;
 }
 
-/* Every check that needs no network, in order, and the cutoff: the
-   window's, or the high-water mark's when there is one (a window of 0
-   still means all). */
+/* Every check that needs no network, in order: the API, the forward, then
+   the flavour's own. */
 static failure
-configure(const config *c, api_target *api, state *s, uint64_t *cutoff)
+configure(config *c, api_target *api)
 {
-	failure f = check_api(c, api);
-	int all = 0;
+	failure f;
 
+	if (c->api_url.ptr == NULL) {
+		c->api_url = span_of(DEFAULT_API_URL, sizeof DEFAULT_API_URL - 1);
+	}
+	f = check_api(c, api);
 	if (f.reason == NULL) {
 		f = check_forward(&c->forward);
 	}
 	if (f.reason == NULL) {
-		f = check_window(c, wall_seconds(), cutoff, &all);
-	}
-	if (f.reason == NULL) {
-		f = read_mark(s);
-	}
-	if (f.reason == NULL && s->has_mark && !all) {
-		*cutoff = s->mark > MARK_SLACK_S ? s->mark - MARK_SLACK_S : 0;
+		f = catchup_prepare(catchup_wall_seconds());
 	}
 	return f;
 }
@@ -886,41 +578,40 @@ configure(const config *c, api_target *api, state *s, uint64_t *cutoff)
 EXPORT("wasi:cli/run@0.2.0#run")
 int32_t run(void);
 
+/* A failed run ends through wasi:cli/exit with an error: every host
+   reports that as a failure, while some (Spin's command trigger before
+   0.6.0) drop an error that run() returns. A good run returns. */
 int32_t
 run(void)
 {
 	static config cfg;
 	static api_target api;
 	static tally t;
-	static state st;
 	run_ctx r;
 	failure f;
 	uint64_t listed_at;
 
 	arena_used = 0;
 	memset(&t, 0, sizeof t);
-	load_config(&cfg);
+	memset(&cfg, 0, sizeof cfg);
+	catchup_load(&cfg);
 	r.cfg = &cfg;
 	r.t = &t;
-	r.cutoff = 0;
-	open_state(&st);
-	f = configure(&cfg, &api, &st, &r.cutoff);
-	listed_at = wall_seconds();
+	f = configure(&cfg, &api);
+	listed_at = catchup_wall_seconds();
 	if (f.reason == NULL) {
 		f = catch_up(&r, &api);
 	}
 	if (f.reason == NULL) {
-		f = write_mark(&st, listed_at);   /* only after a wholly good run */
+		f = catchup_done(listed_at);      /* only after a wholly good run */
 	}
 	summary(&t, f.reason == NULL);
 	if (f.reason != NULL) {
 		reason(f);
 	}
+	catchup_end();
 	/* the arena held the API key, the forward secret and the answer, the
 	   element buffer a connection's token */
-	if (st.dir >= 0) {
-		fs_drop(st.dir);
-	}
 	pw_wipe(arena, sizeof arena);
 	pw_wipe(element, sizeof element);
 	memset(&list, 0, sizeof list);

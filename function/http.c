@@ -71,10 +71,7 @@ void drop_input_stream(int32_t h);
 IMPORT("wasi:cli/stderr@0.2.0", "get-stderr")
 int32_t get_stderr(void);
 
-#ifdef PW_SPIN
-IMPORT("wasi:config/store@0.2.0-draft-2024-09-27", "get")
-void config_get(const char *key, size_t len, void *ret);
-#else
+#ifndef PW_SPIN
 IMPORT("wasi:cli/environment@0.2.0", "get-environment")
 void get_environment(void *ret);
 #endif
@@ -289,27 +286,13 @@ typedef struct {
 } config;
 
 #ifdef PW_SPIN
-/* The Spin variable `name`, or a NULL span when unset or unreadable. */
-static pw_span
-variable(const char *name)
-{
-	cabi_result r;
-	pw_span v = { NULL, 0 };
-
-	config_get(name, strlen(name), &r);
-	if (!r.is_err && r.u.opt.is_some && r.u.opt.s.len > 0) {
-		v = span_of(r.u.opt.s.ptr, r.u.opt.s.len);
-	}
-	return v;
-}
-
 static void
 load_config(config *c)
 {
-	c->secret = variable("panora_webhook_secret");
-	c->forward.url = variable("panora_webhook_forward_url");
-	c->forward.secret = variable("panora_webhook_forward_secret");
-	c->forward.timeout_ms = variable("panora_webhook_forward_timeout_ms");
+	c->secret = spin_variable("panora_webhook_secret");
+	c->forward.url = spin_variable("panora_webhook_forward_url");
+	c->forward.secret = spin_variable("panora_webhook_forward_secret");
+	c->forward.timeout_ms = spin_variable("panora_webhook_forward_timeout_ms");
 }
 #else
 static void

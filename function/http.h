@@ -121,10 +121,26 @@ typedef enum {
 sink_result forward_record(pw_result *res, const forward_config *cfg);
 
 /*
+ * store.c (Spin): is the captured record in `res` (by id_connection) in
+ * the key-value store "default"? SINK_KNOWN if it is, SINK_NONE if not;
+ * SINK_FAILED (`res` now 503 storage_failed) if the store could not say
+ * or store_record could not key it. Changes nothing in the store.
+ */
+sink_result store_lookup(pw_result *res);
+
+/*
  * store.c (Spin): keep the captured record in the key-value store
  * "default", once per id_connection. SINK_KEPT if new, SINK_KNOWN if it
  * was there, SINK_FAILED (503 storage_failed) otherwise.
  */
 sink_result store_record(pw_result *res);
+
+/* ------------------------------------------------------------------ */
+/* variables.c (the Spin flavours)                                      */
+/* ------------------------------------------------------------------ */
+
+/* The Spin variable `name` (wasi:config/store get), or a NULL span when
+   it is unset, empty or unreadable. Its value lands in the arena. */
+pw_span spin_variable(const char *name);
 
 #endif

@@ -10,7 +10,9 @@
  * The index is written before the record, so a record is only ever
  * reported as kept once both are there. The index is read-modify-write: two
  * concurrent first deliveries for one user can lose an index entry, never
- * a record.
+ * a record. The catch-up command (catchup_spin.c) writes what it recovers
+ * through the same store_record, under the same keys and in the same JSON
+ * (its id_event null: a listed connection has no delivery).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -75,7 +77,29 @@ membuf_rest(membuf *m)
 	m->len = 0;
 }
 
-/* The user's index with `rec`'s id_connection appended, into `list`. */
+/* Does the index `ix` (as index_with writes it) hold the element `el`, a
+   JSON string with its quotes? */
+static int
+index_holds(cabi_str ix, const char *el, size_t n)
+{
+	size_t i;
+
+	for (i = 1; n > 0 && i + n < ix.len; i++) {
+		if ((ix.ptr[i - 1] == '[' || ix.ptr[i - 1] == ',')
+			&& memcmp(ix.ptr + i, el, n) == 0
+			&& (ix.ptr[i + n] == ',' || ix.ptr[i + n] == ']'))
+		{
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The user's index with `rec`'s id_connection appended, into `list`: 0;
+ * 1 when the index holds it already (a run that failed between the index
+ * and the record wrote it), and `list` is not made; -1 on failure.
+ */
 static int
 index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
 	membuf *list)
@@ -87,6 +111,14 @@ index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
 		return -1;
 	}
 	membuf_rest(list);
+	pw_json_write_string(mem_sink, list, rec->id_connection.ptr,
+		rec->id_connection.len);
+	if (list->len <= list->cap && got.u.opt.is_some
+		&& index_holds(got.u.opt.s, list->buf, list->len))
+	{
+		return 1;
+	}
+	list->len = 0;
 	if (got.u.opt.is_some && got.u.opt.s.len >= 2) {      /* ["a","b"] */
 		mem_sink(list, got.u.opt.s.ptr, got.u.opt.s.len - 1);
 		mem_sink(list, ",", 1);
@@ -97,6 +129,36 @@ index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
 		rec->id_connection.len);
 	mem_sink(list, "]", 1);
 	return list->len <= list->cap ? 0 : -1;
+}
+
+/* see http.h */
+sink_result
+store_lookup(pw_result *res)
+{
+	const pw_record *rec = &res->record;
+	char key[KEY_MAX], key2[KEY_MAX];
+	size_t klen = key_of(key, "connection/", rec->id_connection);
+	cabi_result r, w;
+	sink_result rc = SINK_FAILED;
+
+	/* store_record's keys: one it could not make, nothing is forwarded */
+	if (klen == 0 || key_of(key2, "linked-user/", rec->id_linked_user) == 0) {
+		kit_unkept(res, PW_ERR_STORAGE_FAILED,
+			"id_connection or id_linked_user is too long for a store key");
+		return SINK_FAILED;
+	}
+	kv_open("default", 7, &r);
+	if (!r.is_err) {
+		kv_exists(r.u.handle, key, klen, &w);
+		if (!w.is_err) {
+			rc = w.u.flag ? SINK_KNOWN : SINK_NONE;
+		}
+		drop_bucket(r.u.handle);
+	}
+	if (rc == SINK_FAILED) {
+		kit_unkept(res, PW_ERR_STORAGE_FAILED, NULL);
+	}
+	return rc;
 }
 
 /* see http.h */
@@ -139,12 +201,17 @@ store_record(pw_result *res)
 	}
 	http_take(json.len);
 	/* the index goes after what the host hands over for it */
-	if (index_with(bucket, key2, k2len, rec, &list) != 0) {
-		goto done;
-	}
-	http_take(list.len);
-	kv_set(bucket, key2, k2len, list.buf, list.len, &w);
-	if (w.is_err) {
+	switch (index_with(bucket, key2, k2len, rec, &list)) {
+	case 0:
+		http_take(list.len);
+		kv_set(bucket, key2, k2len, list.buf, list.len, &w);
+		if (w.is_err) {
+			goto done;
+		}
+		break;
+	case 1:
+		break;
+	default:
 		goto done;
 	}
 	kv_set(bucket, key, klen, json.buf, json.len, &w);

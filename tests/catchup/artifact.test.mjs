@@ -39,3 +39,25 @@ test('jco wit: the component exports wasi:cli/run@0.2.0 and imports those interf
   assert.deepEqual(lines, ['export wasi:cli/run@0.2.0;',
     ...INTERFACES.map((i) => `import ${i};`)].sort());
 });
+
+// The Spin flavour: the same, with Spin's wasi:config and wasi:keyvalue in
+// place of the environment and the filesystem.
+const SPIN_CORE = 'build/obj/catchup_spin.core.wasm';
+const SPIN_COMMAND = 'build/panora-webhook-catchup-spin.wasm';
+const SPIN_INTERFACES = [
+  ...INTERFACES.filter((i) => !/^wasi:(cli\/environment|filesystem)/.test(i)),
+  'wasi:config/store@0.2.0-draft-2024-09-27', 'wasi:keyvalue/store@0.2.0-draft2',
+];
+
+test('Spin flavour: Spin\'s config and key-value imports instead of the environment and files, no heap', () => {
+  const mod = new WebAssembly.Module(fs.readFileSync(SPIN_CORE));
+  const modules = [...new Set(WebAssembly.Module.imports(mod).map((i) => i.module))].sort();
+  assert.deepEqual(modules, [...SPIN_INTERFACES].sort());
+  assert.ok(WebAssembly.Module.exports(mod).some((e) => e.name === 'wasi:cli/run@0.2.0#run'));
+  const wat = execFileSync('wasm2wat', [SPIN_CORE], { maxBuffer: 64 << 20 }).toString();
+  assert.ok(!wat.includes('memory.grow'));
+  assert.ok(!/\b(malloc|sbrk|calloc)\b/.test(wat));
+  const lines = execFileSync(process.execPath, [JCO, 'wit', SPIN_COMMAND]).toString()
+    .split('\n').map((l) => l.trim()).filter((l) => /^(import|export) /.test(l)).sort();
+  assert.deepEqual(lines, ['export wasi:cli/run@0.2.0;', ...SPIN_INTERFACES.map((i) => `import ${i};`)].sort());
+});

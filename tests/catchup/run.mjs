@@ -56,7 +56,9 @@ if (process.env.PANORA_TEST_STATE_DIR) _addPreopen('/state', process.env.PANORA_
 `;
 
 // A test file's context: the API stand-in, its backends, every output.
-export async function startCatchup(name) {
+// `command` and `extra` (more `jco run` arguments, such as --jco-map)
+// choose another flavour of the command.
+export async function startCatchup(name, { command = COMMAND, extra = [] } = {}) {
   const apiKey = `pk_${crypto.randomBytes(12).toString('hex')}`;
   const api = await startPanoraApi({ apiKey });
   const dir = path.resolve(`build/catchup-run/${name}`);
@@ -90,7 +92,7 @@ export async function startCatchup(name) {
         fs.rmSync(dir, { recursive: true, force: true });
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(stateModule, STATE_MODULE);
-        r = await runChild([JCO, 'run', '--jco-dir', dir, '--jco-import', stateModule, COMMAND], withState);
+        r = await runChild([JCO, 'run', '--jco-dir', dir, '--jco-import', stateModule, command, ...extra], withState);
         runner = path.join(dir, '_run.js');
       } else {
         r = await runChild(['--import', pathToFileURL(stateModule).href, runner], withState);

@@ -1,11 +1,19 @@
-// fake-kv.mjs -- wasi:keyvalue/store for tests under `jco serve`: the
-// "default" store, kept in memory and written through to the JSON file
-// PANORA_TEST_KV_FILE so the test can read what was stored. While the file
-// PANORA_TEST_KV_FILE.fail exists, every write fails, as a full disk would.
+// fake-kv.mjs -- wasi:keyvalue/store for tests under `jco serve` and
+// `jco run`: the "default" store, kept in memory and written through to
+// the JSON file PANORA_TEST_KV_FILE, from which a new process starts (so
+// runs of a command share it, as Spin's Redis-backed store would) and in
+// which the test reads what was stored. While the file
+// PANORA_TEST_KV_FILE.fail exists, writes fail, as a full disk would: all
+// of them when it is empty, those after the first N when it holds N.
 import fs from 'node:fs';
 
 const file = process.env.PANORA_TEST_KV_FILE;
 const data = new Map();
+let writes = 0;
+
+if (fs.existsSync(file)) {
+  for (const [k, v] of Object.entries(JSON.parse(fs.readFileSync(file, 'utf8')))) data.set(k, Buffer.from(v, 'utf8'));
+}
 
 function save() {
   const out = {};
@@ -19,10 +27,17 @@ function fail(tag, val) {
   throw e;
 }
 
+function refuses() {
+  if (!fs.existsSync(`${file}.fail`)) return false;
+  const allowed = fs.readFileSync(`${file}.fail`, 'utf8').trim();
+  return allowed === '' || writes >= Number(allowed);
+}
+
 export class Bucket {
   get(key) { return data.get(key); }
   set(key, value) {
-    if (fs.existsSync(`${file}.fail`)) fail('other', 'the store refuses writes');
+    if (refuses()) fail('other', 'the store refuses writes');
+    writes += 1;
     data.set(key, new Uint8Array(value));
     save();
   }

@@ -1,0 +1,120 @@
+/*
+ * catchup_spin.c -- the catch-up command's Spin flavour
+ * (build/panora-webhook-catchup-spin.wasm, wit/http/catchup-spin.wit), for
+ * Spin's command trigger: settings from Spin variables, each recovered
+ * connection written to Spin's key-value store "default" as the webhook
+ * path writes it. The run itself is catchup.c (catchup.h says who does
+ * what).
+ *
+ *   spin up -f deploy/spin/catchup.toml --runtime-config-file FILE
+ *
+ * Settings (wasi:config/store, as http.c -DPW_SPIN reads them):
+ *   panora_api_key        required: the project's API key (a secret)
+ *   panora_api_url        optional: https://api.panora.dev by default
+ *   panora_webhook_forward_url, _secret, _timeout_ms   optional: the
+ *                         forward, exactly as the HTTP Spin flavour has it
+ *
+ * A connection whose connection/<id_connection> key the store already has
+ * (written by the webhook path or by an earlier run) is left untouched
+ * and not forwarded: steady-state runs write and send nothing. One the
+ * store lacks is forwarded first, when a forward is set, and then written
+ * through store.c's store_record: the linked-user index, then the record.
+ * So a record in the store has been forwarded; a run that fails between
+ * the two sends it again next time, under the same webhook-id, and a
+ * backend that deduplicates on it sees it once. The first connection that
+ * cannot be forwarded or written ends the run with a non-zero exit; what
+ * was written before it stays, whole.
+ *
+ * There is no window and no high-water mark: the store is the record of
+ * what is known, so a first run writes every connection it lacks, however
+ * old. Each listed connection costs one `exists` on the store.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "catchup.h"
+
+typedef catchup_failure failure;
+#define fail catchup_fail
+#define fine catchup_fine
+
+/* see catchup.h */
+const catchup_flavour catchup_this = {
+	CATCHUP_API_SENTENCES("the Spin variable panora_api_key",
+		"the Spin variable panora_api_url"),
+	NULL,                                /* the forward is optional */
+	CATCHUP_FORWARD_SENTENCES("the Spin variable panora_webhook_forward_url",
+		"the Spin variable panora_webhook_forward_secret"),
+	1,
+};
+
+/* see catchup.h */
+void
+catchup_load(catchup_settings *s)
+{
+	s->api_key = spin_variable("panora_api_key");
+	s->api_url = spin_variable("panora_api_url");
+	s->forward.url = spin_variable("panora_webhook_forward_url");
+	s->forward.secret = spin_variable("panora_webhook_forward_secret");
+	s->forward.timeout_ms = spin_variable("panora_webhook_forward_timeout_ms");
+}
+
+/* see catchup.h: nothing more to check */
+failure
+catchup_prepare(uint64_t now)
+{
+	(void)now;
+	return fine;
+}
+
+/* see catchup.h: known, or forwarded (when set) and then written */
+failure
+catchup_take(const catchup_settings *s, pw_result *res, catchup_tally *t)
+{
+	sink_result st;
+
+	t->recovered++;
+	st = store_lookup(res);
+	if (st == SINK_KNOWN) {
+		t->known++;
+		return fine;
+	}
+	if (st == SINK_FAILED) {
+		return fail("the key-value store could not be read", res->message);
+	}
+	switch (forward_record(res, &s->forward)) {
+	case SINK_KEPT:
+		t->forwarded++;
+		break;
+	case SINK_NONE:
+		break;
+	default:
+		return fail("the backend did not accept a forward", res->message);
+	}
+	st = store_record(res);
+	if (st == SINK_FAILED) {
+		return fail("the key-value store did not take a connection",
+			res->message);
+	}
+	if (st == SINK_KEPT) {
+		t->stored++;
+	} else {
+		t->known++;                      /* the webhook path was first */
+	}
+	return fine;
+}
+
+/* see catchup.h */
+failure
+catchup_done(uint64_t listed_at)
+{
+	(void)listed_at;
+	return fine;
+}
+
+/* see catchup.h */
+void
+catchup_end(void)
+{
+}
