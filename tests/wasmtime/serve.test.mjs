@@ -227,6 +227,44 @@ describe('wasmtime serve: limits, a new instance per request, concurrency', { sk
   });
 });
 
+// A backend that keeps connections alive and answers with a body (as
+// Express's res.sendStatus(200) does): the forward reads and drops that body,
+// so wasmtime's client can reuse or close the connection; nothing piles up.
+describe('the forward through wasmtime\'s outgoing-handler lets go of every connection it used', { skip: WASMTIME_SKIP }, () => {
+  for (const reuse of [null, '128']) test(`60 deliveries to a keep-alive backend answering 200 "OK"${reuse ? `, one instance for ${reuse} requests` : ''}: at most a couple of connections stay open`, async () => {
+    const open = new Set();
+    let opened = 0;
+    const server = http.createServer({ keepAlive: true, keepAliveTimeout: 60000 }, (req, res) => {
+      req.resume();
+      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('OK'); });
+    });
+    server.on('connection', (s) => { opened++; open.add(s); s.on('close', () => open.delete(s)); });
+    server.keepAliveTimeout = 60000;
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const secret = `whsec_${crypto.randomBytes(8).toString('hex')}`;
+    const srv = await wasmtimeServe(HTTP, { env: {
+      PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_FORWARD_URL: `http://127.0.0.1:${server.address().port}/hooks`,
+      PANORA_WEBHOOK_FORWARD_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
+    }, flags: reuse ? ['--max-instance-reuse-count', reuse] : [] });
+    try {
+      const N = 60;
+      for (let i = 0; i < N; i++) {
+        const row = { id_connection: `keepalive-${i}`, connection_token: `ctok_keepalive_${i}`, id_linked_user: `u-${i}` };
+        const d = delivery(secret, row);
+        const r = await send(srv.base, { method: 'POST', headers: d.headers, body: d.body });
+        assert.equal(r.status, 200, `delivery ${i}: ${r.body}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      console.log(`# ${N} deliveries: ${opened} backend connections opened, ${open.size} still open`);
+      assert.ok(open.size <= 2, `${open.size} connections to the backend are still open after ${N} deliveries`);
+    } finally {
+      await srv.stop();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
 describe('the forward through wasmtime\'s outgoing-handler: a backend that fails, hangs or is missing', { skip: WASMTIME_SKIP }, () => {
   const secret = `whsec_${crypto.randomBytes(8).toString('hex')}`;
   const row = (n) => ({ id_connection: `conn-fwd-${n}`, connection_token: `ctok_fwd_${n}`, id_linked_user: 'user-fwd' });
