@@ -164,9 +164,13 @@ enum {
  * The token record's fields, in their one order: X(name, kind). Names are
  * Panora's. The record struct, the decoder's table, the JSON writer, the
  * component's ABI copy and the tests' field walk are all generated from
- * this list; the WIT (wit/catcher.wit) and the test generator
- * (tests/vectors/gen.mjs) name the same fields, and the tests check that
- * they agree.
+ * this list, and so is build/fields.json (lib/pw_fields.json.in), which
+ * the JavaScript side reads: the test generator, the reference host and
+ * its SQLite schema. Only the WIT (wit/catcher.wit) names the fields
+ * again; the component's layout asserts and the tests check that it
+ * agrees.
+ *
+ * Adding a field: one line here, one in the WIT's token-record, the docs.
  */
 #define PW_RECORD_FIELDS(X) \
 	X(id_event,             PW_FIELD_META)     /* unsigned delivery id   */ \
