@@ -262,6 +262,18 @@ $(HOST_JS): $(COMPONENT) | $(DEPS)
 
 host: $(HOST_JS) ## transpile the handler component for the reference host
 
+# ------------------------------------------------------------ field list
+# The record's fields for every JavaScript user (the test generator, the
+# differential test, the bench, the catch-up tests, the reference host and
+# its SQLite schema), from the one list, PW_RECORD_FIELDS.
+FIELDS_JSON := $(BUILD)/fields.json
+
+$(FIELDS_JSON): lib/pw_fields.json.in $(HEADERS) | $(DEPS)
+	@mkdir -p $(@D)
+	$(CC) -E -P -x c $(INC) $< | sed -n '/^\[/s/, *\]$$/]/p' > $@
+
+$(HOST_JS) $(VECTORS) $(VECTORS_H): $(FIELDS_JSON)
+
 # ------------------------------------------------------------ native (tests)
 $(eval $(call object_rule,$(BUILD)/native/%.o,lib/%.c,$$(NATIVE_COMPILE)))
 

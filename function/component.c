@@ -56,7 +56,7 @@ typedef struct {
 #define PW_X_ABI(name, kind) cabi_##kind name;
 	PW_RECORD_FIELDS(PW_X_ABI)
 #undef PW_X_ABI
-} cabi_token_record;                      /* 96 bytes                  */
+} cabi_token_record;                      /* members unpadded, 4-aligned */
 
 struct ret {                              /* result<outcome, failure>  */
 	uint8_t is_err;
@@ -78,7 +78,9 @@ struct ret {                              /* result<outcome, failure>  */
 
 _Static_assert(sizeof(cabi_str) == 8, "string is two i32");
 _Static_assert(sizeof(cabi_option_string) == 12, "option<string> layout");
-_Static_assert(sizeof(cabi_token_record) == 96, "token-record layout");
+#define PW_X_ABI_SIZE(name, kind) + sizeof(cabi_##kind)
+_Static_assert(sizeof(cabi_token_record) == 0 PW_RECORD_FIELDS(PW_X_ABI_SIZE),
+	"token-record layout");
 _Static_assert(offsetof(cabi_token_record, created_at) == 76, "created-at offset");
 _Static_assert(offsetof(struct ret, u) == 4, "result payload at 4");
 _Static_assert(offsetof(struct ret, u.ok.u) == 8, "outcome payload at 4");

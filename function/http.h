@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "panora_webhook.h"
+#include "pw_forward.h"
 #include "bufsink.h"
 #include "kit.h"
 

@@ -1,12 +1,12 @@
 /*
  * pw_forward.c -- the captured record as a Standard Webhooks message: the
- * forward secret, the webhook-id, the signature, the target URL, and the
- * small codecs they need (base64, decimal, ISO-8601).
+ * forward secret, the webhook-id, the signature, the target URL and the
+ * message body, with the small codecs they need (base64, decimal, ISO-8601).
  *
  * The forward secret is key material: it is decoded without branches or
- * table look-ups on its bytes, and every copy of it is wiped. The message
- * body is written by pw_output.c (pw_forward_write_body), next to the other
- * record writer, so the two never disagree on the fields.
+ * table look-ups on its bytes, and every copy of it is wiped. The body's
+ * record members come from the response body's writer (pw__write_record),
+ * so the two never disagree on the fields.
  */
 #include <string.h>
 
@@ -31,7 +31,7 @@ b64_value(unsigned c)
 	return (int)v;
 }
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 long
 pw_base64_decode(unsigned char *out, size_t cap, const char *in, size_t len)
 {
@@ -74,7 +74,7 @@ pw_base64_decode(unsigned char *out, size_t cap, const char *in, size_t len)
 	return (long)o;
 }
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 size_t
 pw_base64_encode(char *out, const unsigned char *in, size_t len)
 {
@@ -108,7 +108,7 @@ pw_base64_encode(char *out, const unsigned char *in, size_t len)
 /* Decimal and dates                                                    */
 /* ------------------------------------------------------------------ */
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 size_t
 pw_u64_dec(char out[20], uint64_t v)
 {
@@ -132,9 +132,10 @@ two(char *p, unsigned v)
 	p[1] = (char)('0' + v % 10);
 }
 
-/* see pw_internal.h */
-void
-pw__iso8601(char out[20], uint64_t t)
+/* "YYYY-MM-DDTHH:MM:SSZ" (20 bytes, no NUL) for `t` in UTC, in the
+   proleptic Gregorian calendar (years up to 9999). */
+static void
+iso8601(char out[20], uint64_t t)
 {
 	/* 9999-12-31T23:59:59Z is the last instant four year digits hold */
 	uint64_t days, z, era, doe, yoe, doy, mp, y;
@@ -177,7 +178,7 @@ pw__iso8601(char out[20], uint64_t t)
 
 #define WHSEC "whsec_"
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 int
 pw_forward_key_init(pw_forward_key *k, const char *secret, size_t len)
 {
@@ -199,7 +200,7 @@ pw_forward_key_init(pw_forward_key *k, const char *secret, size_t len)
 	return 1;
 }
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 void
 pw_forward_id(char out[PW_FORWARD_ID_LEN], const pw_record *rec)
 {
@@ -218,7 +219,7 @@ pw_forward_id(char out[PW_FORWARD_ID_LEN], const pw_record *rec)
 	}
 }
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 void
 pw_forward_sign_begin(pw_forward_signer *s, const pw_forward_key *k,
 	const char *id, size_t id_len, uint64_t unix_seconds)
@@ -233,7 +234,7 @@ pw_forward_sign_begin(pw_forward_signer *s, const pw_forward_key *k,
 	s->body_len = 0;
 }
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 void
 pw_forward_sign_update(void *arg, const char *data, size_t len)
 {
@@ -243,7 +244,7 @@ pw_forward_sign_update(void *arg, const char *data, size_t len)
 	s->body_len += len;
 }
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 void
 pw_forward_sign_end(pw_forward_signer *s, char out[PW_FORWARD_SIG_LEN])
 {
@@ -254,6 +255,31 @@ pw_forward_sign_end(pw_forward_signer *s, char out[PW_FORWARD_SIG_LEN])
 	pw_base64_encode(out + 3, mac, sizeof mac);
 	pw_wipe(mac, sizeof mac);
 	pw_wipe(&s->mac, sizeof s->mac);
+}
+
+/* ------------------------------------------------------------------ */
+/* The message body                                                     */
+/* ------------------------------------------------------------------ */
+
+static void
+put(pw_sink *sink, void *arg, const char *s)
+{
+	sink(arg, s, strlen(s));
+}
+
+/* see pw_forward.h */
+void
+pw_forward_write_body(const pw_result *res, uint64_t unix_seconds,
+	pw_sink *sink, void *arg)
+{
+	char iso[20];
+
+	iso8601(iso, unix_seconds);
+	put(sink, arg, "{\"type\":\"connection.created\",\"timestamp\":\"");
+	sink(arg, iso, sizeof iso);
+	put(sink, arg, "\",\"data\":{");
+	pw__write_record(sink, arg, &res->record);
+	put(sink, arg, "}}");
 }
 
 /* ------------------------------------------------------------------ */
@@ -337,7 +363,7 @@ url_authority(const char *a, size_t len)
 	return url_port(colon + 1, len - host_len - 1);
 }
 
-/* see panora_webhook.h */
+/* see pw_forward.h */
 pw_url_result
 pw_url_parse(pw_url *u, const char *url, size_t len)
 {

@@ -5,6 +5,7 @@
 #define PW_INTERNAL_H
 
 #include "panora_webhook.h"
+#include "pw_forward.h"
 
 /*
  * Constant-time validation (tests/ct): secrets are marked undefined for
@@ -120,10 +121,11 @@ long pw__json_unescape(unsigned char *out, size_t cap, const char *in,
 	size_t len, int checked);
 
 /*
- * "YYYY-MM-DDTHH:MM:SSZ" (20 bytes, no NUL) for `unix_seconds` in UTC, in
- * the proleptic Gregorian calendar (years up to 9999).
+ * "id_event":..,"id_connection":..,... : the record's members, in the order
+ * of PW_RECORD_FIELDS, absent ones as null, without the braces; for the
+ * response body (pw_output.c) and the forward's message (pw_forward.c).
  */
-void pw__iso8601(char out[20], uint64_t unix_seconds);
+void pw__write_record(pw_sink *sink, void *arg, const pw_record *r);
 
 /*
  * The Connection Object decoder that a webhook's decoded data goes

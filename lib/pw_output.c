@@ -1,5 +1,6 @@
 /*
- * pw_output.c -- the JSON response body and the JSON log line.
+ * pw_output.c -- the JSON response body, the receipt and the JSON log
+ * line.
  *
  * Both go through a caller's sink, so an adapter decides how bytes leave
  * (one buffered write, 4 KiB stream chunks, a test buffer). The record is
@@ -36,10 +37,9 @@ put_member(pw_sink *sink, void *arg, const char *name, pw_span v)
 	put_value(sink, arg, v);
 }
 
-/* "id_event":..,"id_connection":..,... : the record, in the order of
-   PW_RECORD_FIELDS, for the response body and the forward alike. */
-static void
-put_record(pw_sink *sink, void *arg, const pw_record *r)
+/* see pw_internal.h */
+void
+pw__write_record(pw_sink *sink, void *arg, const pw_record *r)
 {
 	const char *sep = "\"";
 
@@ -71,7 +71,7 @@ pw_write_response(const pw_result *res, pw_sink *sink, void *arg)
 	switch (res->status) {
 	case PW_CAPTURED:
 		put(sink, arg, "{\"outcome\":\"captured\",");
-		put_record(sink, arg, r);
+		pw__write_record(sink, arg, r);
 		break;
 	case PW_IGNORED:
 		put(sink, arg, "{\"outcome\":\"ignored\"");
@@ -271,19 +271,4 @@ pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
 		return;
 	}
 	put(sink, arg, "\n");
-}
-
-/* see panora_webhook.h */
-void
-pw_forward_write_body(const pw_result *res, uint64_t unix_seconds,
-	pw_sink *sink, void *arg)
-{
-	char iso[20];
-
-	pw__iso8601(iso, unix_seconds);
-	put(sink, arg, "{\"type\":\"connection.created\",\"timestamp\":\"");
-	sink(arg, iso, sizeof iso);
-	put(sink, arg, "\",\"data\":{");
-	put_record(sink, arg, &res->record);
-	put(sink, arg, "}}");
 }

@@ -2,10 +2,16 @@
 // (build/host/catcher.js, `make host`), and its answers as HTTP.
 import path from 'node:path';
 import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const TRANSPILED = path.resolve(here, '../../build/host/catcher.js');
+
+// The token record's fields, in their one order: [{ name, kind }], kind
+// "meta", "required", "text" or "option", as lib/panora_webhook.h lists
+// them (PW_RECORD_FIELDS; `make build/fields.json`).
+export const FIELDS = JSON.parse(readFileSync(path.resolve(here, '../../build/fields.json'), 'utf8'));
 
 // Instantiate the component; the core module is compiled once per file.
 // `onCore` receives each core instance (the tests use it to watch linear
@@ -81,21 +87,11 @@ const IGNORED = 'verified; this event type carries no connection token';
 const snake = (s) => s.replaceAll('-', '_');
 const orNull = (v) => (v === undefined || v === '' ? null : v);
 
-// A token-record as the store keeps it (Panora's field names; empty and
-// absent as null).
-export const recordOf = (r) => ({
-  id_event: r.idEvent,
-  id_connection: r.idConnection,
-  connection_token: r.connectionToken,
-  id_linked_user: r.idLinkedUser,
-  id_project: orNull(r.idProject),
-  provider_slug: orNull(r.providerSlug),
-  vertical: orNull(r.vertical),
-  status: orNull(r.status),
-  account_url: orNull(r.accountUrl),
-  created_at: orNull(r.createdAt),
-  expiration_timestamp: orNull(r.expirationTimestamp),
-});
+// A token-record as the store keeps it (Panora's field names; an empty or
+// absent optional field as null).
+const camel = (s) => s.replace(/_(.)/g, (_, c) => c.toUpperCase());
+export const recordOf = (r) => Object.fromEntries(FIELDS.map(({ name, kind }) => [name,
+  kind === 'meta' || kind === 'required' ? r[camel(name)] : orNull(r[camel(name)])]));
 
 // { status, outcome, record?, type?, error?, message?, log } for one
 // result of handle(). `record` is what the host must keep; it never goes

@@ -19,19 +19,19 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { FIELDS } from './handler.mjs';
 
+// One column per record field (lib/panora_webhook.h), then the delivery
+// bookkeeping. A database made before a field or `arrival` existed gains
+// the column when it is opened; its rows hold null there (an empty string
+// for a required field, and 'webhook' for arrival: every row made before it
+// came by webhook).
+const KEY = 'id_connection';
+const COLUMNS = FIELDS.filter((f) => f.kind !== 'meta').map((f) => f.name);
+const declared = ({ name, kind }) => (name === KEY ? 'TEXT PRIMARY KEY' : kind === 'required' ? 'TEXT NOT NULL' : 'TEXT');
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS connections (
-  id_connection        TEXT PRIMARY KEY,
-  connection_token     TEXT NOT NULL,
-  id_linked_user       TEXT NOT NULL,
-  id_project           TEXT,
-  provider_slug        TEXT,
-  vertical             TEXT,
-  status               TEXT,
-  account_url          TEXT,
-  created_at           TEXT,
-  expiration_timestamp TEXT,
+${FIELDS.filter((f) => f.kind !== 'meta').map((f) => `  ${f.name.padEnd(20)} ${declared(f)},\n`).join('')}\
   first_id_event       TEXT NOT NULL,
   last_id_event        TEXT NOT NULL,
   deliveries           INTEGER NOT NULL DEFAULT 1,
@@ -40,12 +40,11 @@ CREATE TABLE IF NOT EXISTS connections (
 );
 CREATE INDEX IF NOT EXISTS connections_by_linked_user ON connections (id_linked_user);
 `;
-// Added after the first release: databases made before it lack the column,
-// and every row in them came by webhook.
-const ARRIVAL = "ALTER TABLE connections ADD COLUMN arrival TEXT NOT NULL DEFAULT 'webhook'";
-
-const COLUMNS = ['id_connection', 'connection_token', 'id_linked_user', 'id_project', 'provider_slug',
-  'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp'];
+const ADDED = [
+  ...FIELDS.filter((f) => f.kind !== 'meta' && f.name !== KEY)
+    .map((f) => [f.name, f.kind === 'required' ? "TEXT NOT NULL DEFAULT ''" : 'TEXT']),
+  ['arrival', "TEXT NOT NULL DEFAULT 'webhook'"],
+];
 
 export function openStore(file, { busyTimeout = 250 } = {}) {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
@@ -53,7 +52,8 @@ export function openStore(file, { busyTimeout = 250 } = {}) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.exec(SCHEMA);
-  if (!db.pragma('table_info(connections)').some((c) => c.name === 'arrival')) db.exec(ARRIVAL);
+  const have = new Set(db.pragma('table_info(connections)').map((c) => c.name));
+  for (const [name, decl] of ADDED) if (!have.has(name)) db.exec(`ALTER TABLE connections ADD COLUMN ${name} ${decl}`);
   const insert = db.prepare(`
     INSERT INTO connections (${COLUMNS.join(', ')}, first_id_event, last_id_event, first_received_at, last_received_at)
     VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')}, @id_event, @id_event, @now, @now)

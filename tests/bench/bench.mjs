@@ -25,7 +25,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { loadCore } from '../harness/core.mjs';
-import { loadCatchup, loadHandler, toHttp } from '../../deploy/host/handler.mjs';
+import { FIELDS, loadCatchup, loadHandler, toHttp } from '../../deploy/host/handler.mjs';
 import { panoraRow } from '../lib/panora-api.mjs';
 import { hostCatchup } from '../lib/big-catchup.mjs';
 import { runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
@@ -81,15 +81,10 @@ function nodeReference(raw, signature) {
   if (got.length !== want.length || !crypto.timingSafeEqual(got, want)) return { status: 401 };
   if (event.type !== 'connection.created') return { status: 200, ignored: event.type };
   const c = JSON.parse(event.data);
-  if (!c.id_connection || !c.connection_token || !c.id_linked_user) return { status: 422 };
+  if (FIELDS.some((f) => f.kind === 'required' && !c[f.name])) return { status: 422 };
   return {
     status: 200,
-    record: {
-      id_event: event.id_event, id_connection: c.id_connection, connection_token: c.connection_token,
-      id_linked_user: c.id_linked_user, id_project: c.id_project ?? null, provider_slug: c.provider_slug ?? null,
-      vertical: c.vertical ?? null, status: c.status ?? null, account_url: c.account_url ?? null,
-      created_at: c.created_at ?? null, expiration_timestamp: c.expiration_timestamp ?? null,
-    },
+    record: Object.fromEntries(FIELDS.map(({ name }) => [name, name === 'id_event' ? event.id_event : c[name] ?? null])),
   };
 }
 

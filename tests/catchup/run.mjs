@@ -16,12 +16,12 @@ import { pathToFileURL } from 'node:url';
 import { credentialsOf, startPanoraApi } from '../lib/panora-api.mjs';
 import { spawnTracked, waitExit } from '../lib/proc.mjs';
 import { backend } from '../http/serve.mjs';
+import { FIELDS as RECORD_FIELDS } from '../../deploy/host/handler.mjs';
 
 const JCO = 'node_modules/@bytecodealliance/jco/dist/jco.js';
 export const COMMAND = 'build/panora-webhook-catchup.wasm';
 // The record fields a forward carries, in Panora's names (lib/panora_webhook.h).
-const FIELDS = ['id_event', 'id_connection', 'connection_token', 'id_linked_user', 'id_project',
-  'provider_slug', 'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp'];
+const FIELDS = RECORD_FIELDS.map((f) => f.name);
 
 // The record a forward must carry for a listed row: what JSON.parse of the
 // row says, id_event null (a listed connection has no delivery).

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "panora_webhook.h"
+#include "pw_forward.h"
 #include "cases.h"
 #include "strbuf.h"
 

@@ -9,7 +9,7 @@ import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { loadHandler } from '../../deploy/host/handler.mjs';
+import { FIELDS, loadHandler } from '../../deploy/host/handler.mjs';
 import { spawnTracked, waitExit } from '../lib/proc.mjs';
 import { WASMTIME_SKIP, wasmtimeRun } from '../lib/wasmtime.mjs';
 
@@ -151,12 +151,8 @@ const capturedOf = (row, idEvent) => dropNulls({
   tag: 'ok',
   val: {
     tag: 'captured',
-    val: {
-      'id-event': idEvent, 'id-connection': row.id_connection, 'connection-token': row.connection_token,
-      'id-linked-user': row.id_linked_user, 'id-project': row.id_project ?? '', 'provider-slug': row.provider_slug ?? '',
-      vertical: row.vertical ?? '', status: row.status ?? '', 'account-url': row.account_url,
-      'created-at': row.created_at ?? '', 'expiration-timestamp': row.expiration_timestamp,
-    },
+    val: Object.fromEntries(FIELDS.map(({ name, kind }) => [name.replaceAll('_', '-'),
+      name === 'id_event' ? idEvent : kind === 'option' ? row[name] : row[name] ?? ''])),
   },
 });
 

@@ -17,7 +17,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import axios from 'axios';
 import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
-import { receipt } from '../../deploy/host/handler.mjs';
+import { FIELDS, receipt } from '../../deploy/host/handler.mjs';
 import { within } from '../lib/proc.mjs';
 import { WASMTIME_SKIP, wasmtimeServe, wasmtimeServeFails } from '../lib/wasmtime.mjs';
 import { backend, forwardId, send } from '../http/serve.mjs';
@@ -56,9 +56,7 @@ function delivery(secret, row, idEvent = crypto.randomUUID(), type = 'connection
 
 // The record a forward must carry for `row` (wit/catcher.wit's fields, in
 // Panora's names; null where the row has none; never the credentials).
-const RECORD_FIELDS = ['id_connection', 'connection_token', 'id_linked_user', 'id_project', 'provider_slug',
-  'vertical', 'status', 'account_url', 'created_at', 'expiration_timestamp'];
-const recordOf = (row, idEvent) => Object.fromEntries([['id_event', idEvent], ...RECORD_FIELDS.map((k) => [k, row[k] ?? null])]);
+const recordOf = (row, idEvent) => Object.fromEntries(FIELDS.map(({ name }) => [name, name === 'id_event' ? idEvent : row[name] ?? null]));
 
 // Nothing a server printed may hold a token or one of the secrets.
 function assertCleanLog(log, secrets) {
