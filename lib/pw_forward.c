@@ -298,12 +298,6 @@ url_char(unsigned c)
 		|| (c != 0 && memchr(other, (int)c, sizeof other - 1) != NULL);
 }
 
-static int
-hex_digit(unsigned c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
 /* A host name or an IPv4 address: letters, digits, '-', '.', '_'. */
 static pw_url_result
 url_host(const char *h, size_t len)
@@ -400,8 +394,8 @@ pw_url_parse(pw_url *u, const char *url, size_t len)
 	for (i = end; i < len; i++) {
 		unsigned c = (unsigned char)url[i];
 
-		if (c == '%' ? i + 2 >= len || !hex_digit((unsigned char)url[i + 1])
-				|| !hex_digit((unsigned char)url[i + 2])
+		if (c == '%' ? i + 2 >= len || !pw__is_hex((unsigned char)url[i + 1])
+				|| !pw__is_hex((unsigned char)url[i + 2])
 			: !url_char(c))
 		{
 			return PW_URL_CHAR;

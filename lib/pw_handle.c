@@ -197,9 +197,7 @@ all_hex(const char *p, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		unsigned c = (unsigned char)p[i];
-
-		if (!(c - '0' < 10u || (c | 0x20) - 'a' < 6u)) {
+		if (!pw__is_hex((unsigned char)p[i])) {
 			return 0;
 		}
 	}

@@ -70,6 +70,31 @@ ct_select(uint32_t ctl, uint32_t a, uint32_t b)
 	return b ^ ((0u - ctl) & (a ^ b));
 }
 
+/*
+ * The one hex-digit classifier of lib/: c (any byte) read as a hex digit of
+ * either case. Bits 0-3 hold its value; bit 4 is set when c is no hex
+ * digit (the value is then meaningless). Branch-free, so the constant-time
+ * signature decode and the plain syntax checks judge digits alike.
+ */
+static inline uint32_t
+pw__hex_digit(uint32_t c)
+{
+	int32_t dig = (int32_t)c - '0';            /* -48 .. 207 */
+	int32_t let = (int32_t)(c | 0x20) - 'a';   /* -97 .. 158 */
+	uint32_t isd = ct_in(dig, 0, 10);
+	uint32_t isl = ct_in(let, 0, 6);
+	uint32_t v = ct_select(isd, (uint32_t)dig, (uint32_t)(let + 10));
+
+	return (v & 15) | (ct_not(isd | isl) << 4);
+}
+
+/* 1 if c is a hex digit ('0'-'9', 'a'-'f', 'A'-'F'), else 0 */
+static inline int
+pw__is_hex(uint32_t c)
+{
+	return (int)ct_not(pw__hex_digit(c) >> 4);
+}
+
 /* Does (p, len) start with `lower` (lower-case ASCII), in any ASCII case? */
 int pw__prefix_nocase(const char *p, size_t len, const char *lower);
 

@@ -85,7 +85,7 @@ export const mutants = [
     to: '\tif (len == 0 && 0) {\n\t\treturn PW_KEY_EMPTY;\n\t}',
   },
   {
-    file: 'lib/pw_verify.c', why: 'hex decoding takes g as a digit', suites: ['unit'],
+    file: 'lib/pw_internal.h', why: 'hex decoding takes g as a digit', suites: ['unit'],
     from: 'uint32_t isl = ct_in(let, 0, 6);',
     to: 'uint32_t isl = ct_in(let, 0, 7);',
   },
