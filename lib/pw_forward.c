@@ -375,10 +375,10 @@ pw_url_parse(pw_url *u, const char *url, size_t len)
 			return PW_URL_CHAR;
 		}
 	}
-	if (pw__prefix_nocase(url, len, "https://")) {
+	if (pw_prefix_nocase(url, len, "https://")) {
 		u->https = 1;
 		at = 8;
-	} else if (pw__prefix_nocase(url, len, "http://")) {
+	} else if (pw_prefix_nocase(url, len, "http://")) {
 		at = 7;
 	} else {
 		return PW_URL_SCHEME;

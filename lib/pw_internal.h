@@ -95,9 +95,6 @@ pw__is_hex(uint32_t c)
 	return (int)ct_not(pw__hex_digit(c) >> 4);
 }
 
-/* Does (p, len) start with `lower` (lower-case ASCII), in any ASCII case? */
-int pw__prefix_nocase(const char *p, size_t len, const char *lower);
-
 /*
  * Length of the well-formed UTF-8 sequence starting at p (p < end, *p >=
  * 0x80), or 0 if it is not one (overlong, surrogate, above U+10FFFF,
