@@ -143,11 +143,36 @@ long pw__json_unescape(unsigned char *out, size_t cap, const char *in,
 	size_t len, int checked);
 
 /*
+ * lib/'s one byte sink: the caller's pw_sink and its argument, carried as
+ * one, and the one way of writing to it. Every writer in lib/ (response,
+ * receipt, log line, forward body, JSON strings) writes through these; a
+ * filter in front of a sink is a pw_sink whose `arg` is another pw__out.
+ */
+typedef struct {
+	pw_sink *sink;
+	void *arg;
+} pw__out;
+
+/* Write (p, len); len may be zero. */
+static inline void
+pw__put(const pw__out *o, const char *p, size_t len)
+{
+	o->sink(o->arg, p, len);
+}
+
+/* Write the NUL-terminated `s`, without its NUL. */
+void pw__puts(const pw__out *o, const char *s);
+
+/* The low `n` hex digits of v (n <= 8), lower case, most significant
+   first, into out[0..n). No NUL. */
+void pw__hex(char *out, uint32_t v, size_t n);
+
+/*
  * "id_event":..,"id_connection":..,... : the record's members, in the order
  * of PW_RECORD_FIELDS, absent ones as null, without the braces; for the
  * response body (pw_output.c) and the forward's message (pw_forward.c).
  */
-void pw__write_record(pw_sink *sink, void *arg, const pw_record *r);
+void pw__write_record(const pw__out *o, const pw_record *r);
 
 /*
  * The Connection Object decoder that a webhook's decoded data goes

@@ -613,10 +613,10 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 void
 pw_json_write_string(pw_sink *sink, void *arg, const char *s, size_t len)
 {
-	static const char hexd[] = "0123456789abcdef";
+	const pw__out o = { sink, arg };
 	size_t i, run = 0;
 
-	sink(arg, "\"", 1);
+	pw__put(&o, "\"", 1);
 	for (i = 0; i < len; i++) {
 		unsigned c = (unsigned char)s[i];
 		char esc[6];
@@ -626,7 +626,7 @@ pw_json_write_string(pw_sink *sink, void *arg, const char *s, size_t len)
 			continue;
 		}
 		if (i > run) {
-			sink(arg, s + run, i - run);
+			pw__put(&o, s + run, i - run);
 		}
 		run = i + 1;
 		esc[0] = '\\';
@@ -642,15 +642,14 @@ pw_json_write_string(pw_sink *sink, void *arg, const char *s, size_t len)
 			esc[1] = 'u';
 			esc[2] = '0';
 			esc[3] = '0';
-			esc[4] = hexd[c >> 4];
-			esc[5] = hexd[c & 15];
+			pw__hex(esc + 4, c, 2);
 			n = 6;
 			break;
 		}
-		sink(arg, esc, n);
+		pw__put(&o, esc, n);
 	}
 	if (len > run) {
-		sink(arg, s + run, len - run);
+		pw__put(&o, s + run, len - run);
 	}
-	sink(arg, "\"", 1);
+	pw__put(&o, "\"", 1);
 }

@@ -234,8 +234,8 @@ export const mutants = [
   },
   {
     file: 'lib/pw_json.c', why: 'the writer puts the wrong digit in \\u00XX', suites: ['unit', 'wagi'],
-    from: 'esc[4] = hexd[c >> 4];',
-    to: 'esc[4] = hexd[c & 15];',
+    from: 'pw__hex(esc + 4, c, 2);',
+    to: 'pw__hex(esc + 4, (c & 15) * 17, 2);',
   },
   {
     file: 'lib/pw_output.c', why: 'the log clip cuts a UTF-8 character in two', suites: ['unit', 'wagi'],
