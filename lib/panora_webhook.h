@@ -396,6 +396,16 @@ int pw_ct_equal(const void *a, const void *b, size_t len);
 int pw_verify(const pw_keyring *kr, const char *sig_hex, size_t sig_len,
 	const void *msg, size_t msg_len);
 
+/**
+ * \brief The one ASCII case-insensitive compare: does (p, len) start with
+ * `lower`, in any ASCII case? `lower` is a NUL-terminated string that MUST
+ * be lower-case ASCII; only 'A'..'Z' in (p, len) are folded. With
+ * `len == strlen(lower)` this is equality (a header name, a media type,
+ * a URL scheme). `p` may be NULL when `len` is 0.
+ * \return 1 if it does, 0 if not (also when `len` is shorter than `lower`).
+ */
+int pw_prefix_nocase(const char *p, size_t len, const char *lower);
+
 /** \brief Overwrite `len` bytes with zeros in a way the compiler keeps. */
 void pw_wipe(void *p, size_t len);
 

@@ -204,7 +204,6 @@ pw_forward_key_init(pw_forward_key *k, const char *secret, size_t len)
 void
 pw_forward_id(char out[PW_FORWARD_ID_LEN], const pw_record *rec)
 {
-	static const char hexd[] = "0123456789abcdef";
 	unsigned char h[br_sha256_SIZE];
 	br_sha256_context sc;
 	size_t i;
@@ -214,8 +213,7 @@ pw_forward_id(char out[PW_FORWARD_ID_LEN], const pw_record *rec)
 	br_sha256_out(&sc, h);
 	memcpy(out, "msg_", 4);
 	for (i = 0; i < 16; i++) {
-		out[4 + 2 * i] = hexd[h[i] >> 4];
-		out[5 + 2 * i] = hexd[h[i] & 15];
+		pw__hex(out + 4 + 2 * i, h[i], 2);
 	}
 }
 
@@ -261,25 +259,20 @@ pw_forward_sign_end(pw_forward_signer *s, char out[PW_FORWARD_SIG_LEN])
 /* The message body                                                     */
 /* ------------------------------------------------------------------ */
 
-static void
-put(pw_sink *sink, void *arg, const char *s)
-{
-	sink(arg, s, strlen(s));
-}
-
 /* see pw_forward.h */
 void
 pw_forward_write_body(const pw_result *res, uint64_t unix_seconds,
 	pw_sink *sink, void *arg)
 {
+	const pw__out o = { sink, arg };
 	char iso[20];
 
 	iso8601(iso, unix_seconds);
-	put(sink, arg, "{\"type\":\"connection.created\",\"timestamp\":\"");
-	sink(arg, iso, sizeof iso);
-	put(sink, arg, "\",\"data\":{");
-	pw__write_record(sink, arg, &res->record);
-	put(sink, arg, "}}");
+	pw__puts(&o, "{\"type\":\"connection.created\",\"timestamp\":\"");
+	pw__put(&o, iso, sizeof iso);
+	pw__puts(&o, "\",\"data\":{");
+	pw__write_record(&o, &res->record);
+	pw__puts(&o, "}}");
 }
 
 /* ------------------------------------------------------------------ */
@@ -296,12 +289,6 @@ url_char(unsigned c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 		|| (c >= '0' && c <= '9')
 		|| (c != 0 && memchr(other, (int)c, sizeof other - 1) != NULL);
-}
-
-static int
-hex_digit(unsigned c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
 }
 
 /* A host name or an IPv4 address: letters, digits, '-', '.', '_'. */
@@ -381,10 +368,10 @@ pw_url_parse(pw_url *u, const char *url, size_t len)
 			return PW_URL_CHAR;
 		}
 	}
-	if (pw__prefix_nocase(url, len, "https://")) {
+	if (pw_prefix_nocase(url, len, "https://")) {
 		u->https = 1;
 		at = 8;
-	} else if (pw__prefix_nocase(url, len, "http://")) {
+	} else if (pw_prefix_nocase(url, len, "http://")) {
 		at = 7;
 	} else {
 		return PW_URL_SCHEME;
@@ -400,8 +387,8 @@ pw_url_parse(pw_url *u, const char *url, size_t len)
 	for (i = end; i < len; i++) {
 		unsigned c = (unsigned char)url[i];
 
-		if (c == '%' ? i + 2 >= len || !hex_digit((unsigned char)url[i + 1])
-				|| !hex_digit((unsigned char)url[i + 2])
+		if (c == '%' ? i + 2 >= len || !pw__is_hex((unsigned char)url[i + 1])
+				|| !pw__is_hex((unsigned char)url[i + 2])
 			: !url_char(c))
 		{
 			return PW_URL_CHAR;

@@ -152,9 +152,9 @@ trim(pw_span s)
 	return s;
 }
 
-/* see pw_internal.h */
+/* see panora_webhook.h */
 int
-pw__prefix_nocase(const char *p, size_t len, const char *lower)
+pw_prefix_nocase(const char *p, size_t len, const char *lower)
 {
 	size_t i, n = strlen(lower);
 
@@ -182,7 +182,7 @@ is_json_media_type(pw_span ct)
 	size_t i = sizeof want - 1;
 
 	ct = trim(ct);
-	if (!pw__prefix_nocase(ct.ptr, ct.len, want)) {
+	if (!pw_prefix_nocase(ct.ptr, ct.len, want)) {
 		return 0;
 	}
 	while (i < ct.len && is_ows(ct.ptr[i])) {
@@ -197,9 +197,7 @@ all_hex(const char *p, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		unsigned c = (unsigned char)p[i];
-
-		if (!(c - '0' < 10u || (c | 0x20) - 'a' < 6u)) {
+		if (!pw__is_hex((unsigned char)p[i])) {
 			return 0;
 		}
 	}

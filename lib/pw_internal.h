@@ -70,8 +70,30 @@ ct_select(uint32_t ctl, uint32_t a, uint32_t b)
 	return b ^ ((0u - ctl) & (a ^ b));
 }
 
-/* Does (p, len) start with `lower` (lower-case ASCII), in any ASCII case? */
-int pw__prefix_nocase(const char *p, size_t len, const char *lower);
+/*
+ * The one hex-digit classifier of lib/: c (any byte) read as a hex digit of
+ * either case. Bits 0-3 hold its value; bit 4 is set when c is no hex
+ * digit (the value is then meaningless). Branch-free, so the constant-time
+ * signature decode and the plain syntax checks judge digits alike.
+ */
+static inline uint32_t
+pw__hex_digit(uint32_t c)
+{
+	int32_t dig = (int32_t)c - '0';            /* -48 .. 207 */
+	int32_t let = (int32_t)(c | 0x20) - 'a';   /* -97 .. 158 */
+	uint32_t isd = ct_in(dig, 0, 10);
+	uint32_t isl = ct_in(let, 0, 6);
+	uint32_t v = ct_select(isd, (uint32_t)dig, (uint32_t)(let + 10));
+
+	return (v & 15) | (ct_not(isd | isl) << 4);
+}
+
+/* 1 if c is a hex digit ('0'-'9', 'a'-'f', 'A'-'F'), else 0 */
+static inline int
+pw__is_hex(uint32_t c)
+{
+	return (int)ct_not(pw__hex_digit(c) >> 4);
+}
 
 /*
  * Length of the well-formed UTF-8 sequence starting at p (p < end, *p >=
@@ -121,11 +143,36 @@ long pw__json_unescape(unsigned char *out, size_t cap, const char *in,
 	size_t len, int checked);
 
 /*
+ * lib/'s one byte sink: the caller's pw_sink and its argument, carried as
+ * one, and the one way of writing to it. Every writer in lib/ (response,
+ * receipt, log line, forward body, JSON strings) writes through these; a
+ * filter in front of a sink is a pw_sink whose `arg` is another pw__out.
+ */
+typedef struct {
+	pw_sink *sink;
+	void *arg;
+} pw__out;
+
+/* Write (p, len); len may be zero. */
+static inline void
+pw__put(const pw__out *o, const char *p, size_t len)
+{
+	o->sink(o->arg, p, len);
+}
+
+/* Write the NUL-terminated `s`, without its NUL. */
+void pw__puts(const pw__out *o, const char *s);
+
+/* The low `n` hex digits of v (n <= 8), lower case, most significant
+   first, into out[0..n). No NUL. */
+void pw__hex(char *out, uint32_t v, size_t n);
+
+/*
  * "id_event":..,"id_connection":..,... : the record's members, in the order
  * of PW_RECORD_FIELDS, absent ones as null, without the braces; for the
  * response body (pw_output.c) and the forward's message (pw_forward.c).
  */
-void pw__write_record(pw_sink *sink, void *arg, const pw_record *r);
+void pw__write_record(const pw__out *o, const pw_record *r);
 
 /*
  * The Connection Object decoder that a webhook's decoded data goes

@@ -159,13 +159,6 @@ skip_plain(const unsigned char *p, const unsigned char *end, int utf8_ok)
 	return p;
 }
 
-
-static int
-is_hex(unsigned c)
-{
-	return (c - '0' < 10u) || ((c | 0x20) - 'a' < 6u);
-}
-
 /*
  * Scan the string literal whose opening quote is at *pp. On success *pp
  * is just past the closing quote.
@@ -198,8 +191,8 @@ check_string(const unsigned char **pp, const unsigned char *end, int utf8_ok)
 				p += 2;
 				continue;
 			case 'u':
-				if (end - p < 6 || !is_hex(p[2]) || !is_hex(p[3])
-					|| !is_hex(p[4]) || !is_hex(p[5]))
+				if (end - p < 6 || !pw__is_hex(p[2]) || !pw__is_hex(p[3])
+					|| !pw__is_hex(p[4]) || !pw__is_hex(p[5]))
 				{
 					return PW_JSON_SYNTAX;
 				}
@@ -480,15 +473,12 @@ hex4(const unsigned char *p)
 	int i;
 
 	for (i = 0; i < 4; i++) {
-		unsigned c = p[i];
+		uint32_t d = pw__hex_digit(p[i]);
 
-		if (c - '0' < 10u) {
-			v = (v << 4) | (long)(c - '0');
-		} else if ((c | 0x20) - 'a' < 6u) {
-			v = (v << 4) | (long)((c | 0x20) - 'a' + 10);
-		} else {
+		if (d >> 4) {
 			return -1;
 		}
+		v = (v << 4) | (long)d;
 	}
 	return v;
 }
@@ -623,10 +613,10 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 void
 pw_json_write_string(pw_sink *sink, void *arg, const char *s, size_t len)
 {
-	static const char hexd[] = "0123456789abcdef";
+	const pw__out o = { sink, arg };
 	size_t i, run = 0;
 
-	sink(arg, "\"", 1);
+	pw__put(&o, "\"", 1);
 	for (i = 0; i < len; i++) {
 		unsigned c = (unsigned char)s[i];
 		char esc[6];
@@ -636,7 +626,7 @@ pw_json_write_string(pw_sink *sink, void *arg, const char *s, size_t len)
 			continue;
 		}
 		if (i > run) {
-			sink(arg, s + run, i - run);
+			pw__put(&o, s + run, i - run);
 		}
 		run = i + 1;
 		esc[0] = '\\';
@@ -652,15 +642,14 @@ pw_json_write_string(pw_sink *sink, void *arg, const char *s, size_t len)
 			esc[1] = 'u';
 			esc[2] = '0';
 			esc[3] = '0';
-			esc[4] = hexd[c >> 4];
-			esc[5] = hexd[c & 15];
+			pw__hex(esc + 4, c, 2);
 			n = 6;
 			break;
 		}
-		sink(arg, esc, n);
+		pw__put(&o, esc, n);
 	}
 	if (len > run) {
-		sink(arg, s + run, len - run);
+		pw__put(&o, s + run, len - run);
 	}
-	sink(arg, "\"", 1);
+	pw__put(&o, "\"", 1);
 }

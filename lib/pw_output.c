@@ -11,42 +11,54 @@
 
 #include "pw_internal.h"
 
-static void
-put(pw_sink *sink, void *arg, const char *s)
+/* see pw_internal.h */
+void
+pw__puts(const pw__out *o, const char *s)
 {
-	sink(arg, s, strlen(s));
+	pw__put(o, s, strlen(s));
+}
+
+/* see pw_internal.h */
+void
+pw__hex(char *out, uint32_t v, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+
+	while (n-- > 0) {
+		*out++ = hexd[v >> (4 * n) & 15];
+	}
 }
 
 static void
-put_value(pw_sink *sink, void *arg, pw_span v)
+put_value(const pw__out *o, pw_span v)
 {
 	if (v.ptr == NULL) {
-		put(sink, arg, "null");
+		pw__puts(o, "null");
 	} else {
-		pw_json_write_string(sink, arg, v.ptr, v.len);
+		pw_json_write_string(o->sink, o->arg, v.ptr, v.len);
 	}
 }
 
 /* ,"name":value */
 static void
-put_member(pw_sink *sink, void *arg, const char *name, pw_span v)
+put_member(const pw__out *o, const char *name, pw_span v)
 {
-	put(sink, arg, ",\"");
-	put(sink, arg, name);
-	put(sink, arg, "\":");
-	put_value(sink, arg, v);
+	pw__puts(o, ",\"");
+	pw__puts(o, name);
+	pw__puts(o, "\":");
+	put_value(o, v);
 }
 
 /* see pw_internal.h */
 void
-pw__write_record(pw_sink *sink, void *arg, const pw_record *r)
+pw__write_record(const pw__out *o, const pw_record *r)
 {
 	const char *sep = "\"";
 
 #define PW_X_PUT(name, kind) \
-	put(sink, arg, sep); \
-	put(sink, arg, #name "\":"); \
-	put_value(sink, arg, r->name); \
+	pw__puts(o, sep); \
+	pw__puts(o, #name "\":"); \
+	put_value(o, r->name); \
 	sep = ",\"";
 	PW_RECORD_FIELDS(PW_X_PUT)
 #undef PW_X_PUT
@@ -66,26 +78,27 @@ lit(const char *s)
 void
 pw_write_response(const pw_result *res, pw_sink *sink, void *arg)
 {
+	const pw__out out = { sink, arg }, *o = &out;
 	const pw_record *r = &res->record;
 
 	switch (res->status) {
 	case PW_CAPTURED:
-		put(sink, arg, "{\"outcome\":\"captured\",");
-		pw__write_record(sink, arg, r);
+		pw__puts(o, "{\"outcome\":\"captured\",");
+		pw__write_record(o, r);
 		break;
 	case PW_IGNORED:
-		put(sink, arg, "{\"outcome\":\"ignored\"");
-		put_member(sink, arg, "type", res->type);
-		put_member(sink, arg, "message", lit(res->message));
+		pw__puts(o, "{\"outcome\":\"ignored\"");
+		put_member(o, "type", res->type);
+		put_member(o, "message", lit(res->message));
 		break;
 	default:
-		put(sink, arg, "{\"outcome\":\"rejected\"");
-		put_member(sink, arg, "error", lit(pw_status_code(res->status)));
-		put_member(sink, arg, "message",
+		pw__puts(o, "{\"outcome\":\"rejected\"");
+		put_member(o, "error", lit(pw_status_code(res->status)));
+		put_member(o, "message",
 			lit(res->message ? res->message : ""));
 		break;
 	}
-	put(sink, arg, "}");
+	pw__puts(o, "}");
 }
 
 #define LOG_CLIP 128
@@ -128,19 +141,14 @@ spoofing(const unsigned char *p, const unsigned char *end, unsigned *cp)
 	return 0;
 }
 
-/* A pw_sink in front of another: every spoofing character in the bytes
-   passed through becomes a \uXXXX escape. pw_json_write_string hands over
-   whole characters, so none is ever split across two calls. */
-typedef struct {
-	pw_sink *sink;
-	void *arg;
-} log_filter;
-
+/* A pw_sink in front of another (`arg` is its pw__out): every spoofing
+   character in the bytes passed through becomes a \uXXXX escape.
+   pw_json_write_string hands over whole characters, so none is ever split
+   across two calls. */
 static void
 log_filtered(void *arg, const char *data, size_t len)
 {
-	static const char hexd[] = "0123456789abcdef";
-	const log_filter *f = (const log_filter *)arg;
+	const pw__out *o = (const pw__out *)arg;
 	const unsigned char *p = (const unsigned char *)data, *end = p + len;
 	size_t i = 0, run = 0;
 
@@ -154,38 +162,34 @@ log_filtered(void *arg, const char *data, size_t len)
 			continue;
 		}
 		if (i > run) {
-			f->sink(f->arg, data + run, i - run);
+			pw__put(o, data + run, i - run);
 		}
 		esc[0] = '\\';
 		esc[1] = 'u';
-		esc[2] = hexd[cp >> 12 & 15];
-		esc[3] = hexd[cp >> 8 & 15];
-		esc[4] = hexd[cp >> 4 & 15];
-		esc[5] = hexd[cp & 15];
-		f->sink(f->arg, esc, sizeof esc);
+		pw__hex(esc + 2, cp, 4);
+		pw__put(o, esc, sizeof esc);
 		i += n;
 		run = i;
 	}
 	if (len > run) {
-		f->sink(f->arg, data + run, len - run);
+		pw__put(o, data + run, len - run);
 	}
 }
 
 /* ,"name":value for the log: clipped, and spoofing characters escaped. */
 static void
-put_log_member(pw_sink *sink, void *arg, const char *name, pw_span v)
+put_log_member(const pw__out *o, const char *name, pw_span v)
 {
-	log_filter f;
+	const pw__out filtered = { log_filtered, (void *)o };
 
-	f.sink = sink;
-	f.arg = arg;
-	put_member(log_filtered, &f, name, clip(v));
+	put_member(&filtered, name, clip(v));
 }
 
 /* see panora_webhook.h */
 void
 pw_write_log(const pw_result *res, pw_sink *sink, void *arg)
 {
+	const pw__out out = { sink, arg }, *o = &out;
 	char http[4];
 	unsigned h = pw_status_http(res->status);
 
@@ -194,34 +198,33 @@ pw_write_log(const pw_result *res, pw_sink *sink, void *arg)
 	http[2] = (char)('0' + h % 10);
 	http[3] = 0;
 
-	put(sink, arg, "{\"outcome\":");
-	put_value(sink, arg, lit(res->status == PW_CAPTURED ? "captured"
+	pw__puts(o, "{\"outcome\":");
+	put_value(o, lit(res->status == PW_CAPTURED ? "captured"
 		: res->status == PW_IGNORED ? "ignored" : "rejected"));
-	put(sink, arg, ",\"http\":");
-	put(sink, arg, http);
+	pw__puts(o, ",\"http\":");
+	pw__puts(o, http);
 	if (res->status != PW_CAPTURED && res->status != PW_IGNORED) {
-		put_member(sink, arg, "error", lit(pw_status_code(res->status)));
+		put_member(o, "error", lit(pw_status_code(res->status)));
 	}
 	if (res->id_event.ptr != NULL) {
-		put_log_member(sink, arg, "id_event", res->id_event);
-		put_log_member(sink, arg, "type", res->type);
+		put_log_member(o, "id_event", res->id_event);
+		put_log_member(o, "type", res->type);
 	}
 	if (res->status == PW_CAPTURED) {
-		put_log_member(sink, arg, "provider", res->record.provider_slug);
-		put_log_member(sink, arg, "vertical", res->record.vertical);
+		put_log_member(o, "provider", res->record.provider_slug);
+		put_log_member(o, "vertical", res->record.vertical);
 	}
 	if (res->cause != NULL) {
-		put_member(sink, arg, "cause", lit(res->cause));
+		put_member(o, "cause", lit(res->cause));
 	}
-	put(sink, arg, "}\n");
+	pw__puts(o, "}\n");
 }
 
 /* A receipt value: clipped; control bytes, DEL, backslash and the bytes
    of a spoofing character as \xHH. */
 static void
-put_text(pw_sink *sink, void *arg, pw_span v)
+put_text(const pw__out *o, pw_span v)
 {
-	static const char hexd[] = "0123456789abcdef";
 	const unsigned char *p, *end;
 	size_t i = 0, run = 0;
 
@@ -239,18 +242,17 @@ put_text(pw_sink *sink, void *arg, pw_span v)
 			continue;
 		}
 		if (i > run) {
-			sink(arg, v.ptr + run, i - run);
+			pw__put(o, v.ptr + run, i - run);
 		}
 		for (run = i + n; i < run; i++) {
 			esc[0] = '\\';
 			esc[1] = 'x';
-			esc[2] = hexd[p[i] >> 4];
-			esc[3] = hexd[p[i] & 15];
-			sink(arg, esc, 4);
+			pw__hex(esc + 2, p[i], 2);
+			pw__put(o, esc, 4);
 		}
 	}
 	if (v.len > run) {
-		sink(arg, v.ptr + run, v.len - run);
+		pw__put(o, v.ptr + run, v.len - run);
 	}
 }
 
@@ -259,16 +261,18 @@ void
 pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
 	void *arg)
 {
+	const pw__out out = { sink, arg }, *o = &out;
+
 	if (res->status == PW_CAPTURED) {
-		put(sink, arg, "captured ");
-		put_text(sink, arg, res->record.id_connection);
-		put(sink, arg, " ");
-		put(sink, arg, kept != NULL ? kept : "kept");
+		pw__puts(o, "captured ");
+		put_text(o, res->record.id_connection);
+		pw__puts(o, " ");
+		pw__puts(o, kept != NULL ? kept : "kept");
 	} else if (res->status == PW_IGNORED) {
-		put(sink, arg, "ignored ");
-		put_text(sink, arg, res->type);
+		pw__puts(o, "ignored ");
+		put_text(o, res->type);
 	} else {
 		return;
 	}
-	put(sink, arg, "\n");
+	pw__puts(o, "\n");
 }

@@ -60,18 +60,13 @@ hex_decode_ct(unsigned char *out, const char *hex, size_t n)
 	size_t i;
 
 	for (i = 0; i < 2 * n; i++) {
-		int32_t c = (unsigned char)hex[i];
-		int32_t dig = c - '0';            /* -48 .. 207 */
-		int32_t let = (c | 0x20) - 'a';   /* -97 .. 158 */
-		uint32_t isd = ct_in(dig, 0, 10);
-		uint32_t isl = ct_in(let, 0, 6);
-		uint32_t v = ct_select(isd, (uint32_t)dig, (uint32_t)(let + 10));
+		uint32_t d = pw__hex_digit((unsigned char)hex[i]);
 
-		bad |= ct_not(isd | isl);
+		bad |= d >> 4;
 		if ((i & 1) == 0) {
-			out[i >> 1] = (unsigned char)(v << 4);
+			out[i >> 1] = (unsigned char)(d << 4);
 		} else {
-			out[i >> 1] |= (unsigned char)(v & 15);
+			out[i >> 1] |= (unsigned char)(d & 15);
 		}
 	}
 	return bad ^ 1;

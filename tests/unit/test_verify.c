@@ -207,6 +207,19 @@ test_hex_decode(void **state)
 }
 
 static void
+test_prefix_nocase(void **state)
+{
+	(void)state;
+	assert_int_equal(pw_prefix_nocase("Content-TYPE", 12, "content-type"), 1);
+	assert_int_equal(pw_prefix_nocase("https://X", 9, "https://"), 1);
+	assert_int_equal(pw_prefix_nocase("HTTP:/", 6, "http://"), 0);  /* short */
+	assert_int_equal(pw_prefix_nocase(NULL, 0, ""), 1);
+	assert_int_equal(pw_prefix_nocase("[", 1, "{"), 0);   /* '[' | 0x20 is '{' */
+	assert_int_equal(pw_prefix_nocase("@", 1, "`"), 0);   /* 'A'-1, 'a'-1 */
+	assert_int_equal(pw_prefix_nocase("jsoN", 4, "jsox"), 0);
+}
+
+static void
 test_ct_equal(void **state)
 {
 	unsigned char a[32], b[32];
@@ -247,6 +260,7 @@ main(void)
 		cmocka_unit_test(test_keyring_rotation_tries_every_key),
 		cmocka_unit_test(test_keyring_list_parsing),
 		cmocka_unit_test(test_hex_decode),
+		cmocka_unit_test(test_prefix_nocase),
 		cmocka_unit_test(test_ct_equal),
 		cmocka_unit_test(test_wipe),
 	};
