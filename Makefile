@@ -203,11 +203,10 @@ $(eval $(call object_rule,$(BUILD)/wasm-oz/%.o,lib/%.c,$$(OZ_COMPILE)))
 
 
 $(eval $(call object_rule,$(BUILD)/wasm-oz/fn_%.o,function/%.c,$$(OZ_COMPILE)))
-$(eval $(call object_rule,$(BUILD)/wasm-oz/fn_http_spin.o,function/http.c,$$(OZ_COMPILE) -DPW_SPIN))
 
 # What each flavour links besides the core: its glue and its sinks.
-HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o forward.o streams.o)
-SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http_spin.o forward.o store.o streams.o)
+HTTP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o http_env.o forward.o streams.o)
+SPIN_FN := $(addprefix $(BUILD)/wasm-oz/fn_,http.o http_spin.o forward.o store.o streams.o)
 CATCHUP_FN := $(addprefix $(BUILD)/wasm-oz/fn_,catchup.o forward.o streams.o)
 
 $(BUILD)/obj/http.core.wasm: $(WASM_LIB_OZ) $(HTTP_FN)

@@ -319,7 +319,7 @@ export const mutants = [
   },
   // ---------------------------------------------------------------- adapters
   {
-    file: 'function/kit.h', why: 'header names match only in lower case', suites: ['unit', 'component'],
+    file: 'lib/pw_handle.c', why: 'header names match only in lower case', suites: ['unit', 'component'],
     from: '\t\tif (c >= \'A\' && c <= \'Z\') {\n\t\t\tc = (char)(c + 32);\n\t\t}\n\t\tif (c != lower[i]) {',
     to: '\t\tif (c != lower[i]) {',
   },
@@ -359,9 +359,24 @@ export const mutants = [
     to: 'if (0 && !direct && res.status == PW_CAPTURED) {',
   },
   {
-    file: 'function/http.c', why: 'a capture with no sink is acknowledged', suites: ['http'],
+    file: 'function/http_env.c', why: 'a capture with no sink is acknowledged', suites: ['http'],
     from: 'if (fwd == SINK_NONE) {',
     to: 'if (0) {',
+  },
+  {
+    file: 'function/settings.h', why: 'the Spin flavour has no body-limit variable', suites: ['http'],
+    from: '"panora_webhook_max_body", \\\n\t\tREAD_WAGI | READ_HTTP | READ_SPIN,',
+    to: '"panora_webhook_max_body", \\\n\t\tREAD_WAGI | READ_HTTP,',
+  },
+  {
+    file: 'function/kit.h', why: 'a 405 is answered without Allow: POST', suites: ['unit', 'wagi'],
+    from: 'h.allow_post = res->status == PW_ERR_METHOD_NOT_ALLOWED;',
+    to: 'h.allow_post = 0;',
+  },
+  {
+    file: 'function/settings.h', why: 'a setting is taken under a name it only begins', suites: ['unit'],
+    from: '&& name_len == strlen(t->name) && memcmp(name, t->name, name_len) == 0)',
+    to: '&& memcmp(name, t->name, name_len) == 0)',
   },
   {
     file: 'function/store.c', why: 'a known connection is stored again over the first', suites: ['http'],
