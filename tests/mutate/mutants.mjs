@@ -299,12 +299,12 @@ export const mutants = [
   },
   {
     file: 'function/forward.c', why: 'the response is dropped with its body unconsumed', suites: ['forward'],
-    from: '\t}\n\ta = await_answer(h.v.handle, start + limit_ns);\n\tif (a.response >= 0) {\n\t\trelease_response(a.response, start + limit_ns);',
-    to: '\t}\n\ta = await_answer(h.v.handle, start + limit_ns);\n\tif (a.response >= 0) {\n\t\tdrop_response(a.response);',
+    from: '\tif (a.response != KIT_NO_HANDLE) {\n\t\trelease_response(a.response, j->deadline);',
+    to: '\tif (a.response != KIT_NO_HANDLE) {\n\t\tdrop_response(a.response);',
   },
   {
     file: 'function/forward.c', why: 'every error-code reads as no answer in time', suites: ['forward'],
-    from: '\t\ta.code = fr.v.code;',
+    from: '\t\ta.code = fr.code;',
     to: '\t\ta.code = CODE_DEADLINE;',
   },
   {
