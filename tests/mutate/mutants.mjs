@@ -299,8 +299,8 @@ export const mutants = [
   },
   {
     file: 'function/forward.c', why: 'the response is dropped with its body unconsumed', suites: ['forward'],
-    from: '\tif (a.response != KIT_NO_HANDLE) {\n\t\trelease_response(a.response, j->deadline);',
-    to: '\tif (a.response != KIT_NO_HANDLE) {\n\t\tdrop_response(a.response);',
+    from: '\tresponse_consume(response, &body);',
+    to: '\tbody.is_err = 1;',
   },
   {
     file: 'function/forward.c', why: 'every error-code reads as no answer in time', suites: ['forward'],
