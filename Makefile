@@ -97,10 +97,6 @@ $(BUILD)/$(1)/br/%.o: $(BEARSSL_SRC)/src/%.c | $(if $(filter-out native bench,$(
 	$$(CC_$(1)) $$(BR_INC) -c $$< -o $$@
 endef
 $(foreach c,wasm wasm-oz native ct ct-early fuzz bench,$(eval $(call conf_rules,$(c))))
-# The Spin flavour is the wasmtime one's source for another world.
-$(BUILD)/wasm-oz/fn_http_spin.o: function/http.c $(HEADERS) | $(APT)
-	@mkdir -p $(@D)
-	$(CC_wasm-oz) $(WARN) $(DEFS) $(INC) -DPW_SPIN -c $< -o $@
 $(BUILD)/wasm/h_%.o: tests/harness/%.c $(HEADERS) | $(APT)
 	@mkdir -p $(@D)
 	$(CC_wasm) $(WARN) $(DEFS) $(INC) -c $< -o $@
@@ -110,8 +106,8 @@ $(BUILD)/wasm/h_%.o: tests/harness/%.c $(HEADERS) | $(APT)
 # links besides lib/. A component line embeds it with its WIT (jco embed) and
 # wraps it (jco new): a new artifact is a CORE_ line and a component line.
 CORE_catcher   := wasm    component
-CORE_http      := wasm-oz http forward streams
-CORE_http_spin := wasm-oz http_spin forward store variables streams
+CORE_http      := wasm-oz http http_env forward streams
+CORE_http_spin := wasm-oz http http_spin forward store variables streams
 CORE_catchup   := wasm-oz catchup catchup_env forward streams
 CORE_catchup_spin := wasm-oz catchup catchup_spin forward store variables streams
 JCO       := $(NODE) node_modules/@bytecodealliance/jco/dist/jco.js

@@ -99,7 +99,6 @@ static unsigned char arena[ARENA_SIZE] __attribute__((aligned(16)));
 static size_t arena_used;
 static int call_returned;
 static pw_context ctx;
-static pw_keyring kr;
 static pw_result res;
 static struct ret ret_area;
 
@@ -173,20 +172,14 @@ handle(const char *method, size_t method_len,
 		cabi_note_header(&req, &seen, headers[i].name.ptr, headers[i].name.len,
 			headers[i].value.ptr, headers[i].value.len);
 	}
-	pw_keyring_init(&kr);
-	for (i = 0; i < nsecrets && !kr.overflow; i++) {
-		pw_keyring_add_list(&kr, secrets[i].ptr, secrets[i].len);
-	}
-
 	{
 		/* the decode scratch comes from the arena, after the arguments */
 		size_t at = (arena_used + 15) & ~(size_t)15;
 		size_t room = at < ARENA_SIZE ? ARENA_SIZE - at : 0;
 
 		pw_context_init(&ctx, 0, arena + at, room);
-		pw_handle(&ctx, &kr, &req, &res);
+		kit_verify(&ctx, secrets, nsecrets, &req, &res);
 	}
-	pw_keyring_wipe(&kr);
 
 	memset(&ret_area, 0, sizeof ret_area);
 	if (res.status == PW_CAPTURED) {

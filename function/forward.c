@@ -30,122 +30,12 @@
 #include <string.h>
 
 #include "http.h"
-
-#define OUTGOING "wasi:http/outgoing-handler@0.2.0"
-#define POLL     "wasi:io/poll@0.2.0"
-#define MONO     "wasi:clocks/monotonic-clock@0.2.0"
-#define WALL     "wasi:clocks/wall-clock@0.2.0"
+#include "outgoing.h"
 
 /* The longest a forward may take, and the default. */
 #define TIMEOUT_MAX_MS 10000u
 #define TIMEOUT_MIN_MS 100u
-
-IMPORT(HTTP, "[constructor]outgoing-request")
-int32_t request_new(int32_t headers);
-IMPORT(HTTP, "[method]outgoing-request.set-method")
-int32_t request_set_method(int32_t req, int32_t tag, const char *p, size_t n);
-IMPORT(HTTP, "[method]outgoing-request.set-scheme")
-int32_t request_set_scheme(int32_t req, int32_t is_some, int32_t tag,
-	const char *p, size_t n);
-IMPORT(HTTP, "[method]outgoing-request.set-authority")
-int32_t request_set_authority(int32_t req, int32_t is_some, const char *p,
-	size_t n);
-IMPORT(HTTP, "[method]outgoing-request.set-path-with-query")
-int32_t request_set_path(int32_t req, int32_t is_some, const char *p, size_t n);
-IMPORT(HTTP, "[method]outgoing-request.body")
-void request_body(int32_t req, void *ret);
-IMPORT(HTTP, "[resource-drop]outgoing-request")
-void drop_request(int32_t h);
-IMPORT(HTTP, "[resource-drop]outgoing-body")
-void drop_outgoing_body(int32_t h);
-IMPORT(HTTP, "[constructor]request-options")
-int32_t options_new(void);
-IMPORT(HTTP, "[method]request-options.set-connect-timeout")
-int32_t options_connect(int32_t o, int32_t is_some, int64_t ns);
-IMPORT(HTTP, "[method]request-options.set-first-byte-timeout")
-int32_t options_first_byte(int32_t o, int32_t is_some, int64_t ns);
-IMPORT(HTTP, "[method]request-options.set-between-bytes-timeout")
-int32_t options_between_bytes(int32_t o, int32_t is_some, int64_t ns);
-IMPORT(HTTP, "[method]future-incoming-response.subscribe")
-int32_t future_subscribe(int32_t f);
-IMPORT(HTTP, "[method]future-incoming-response.get")
-void future_get(int32_t f, void *ret);
-IMPORT(HTTP, "[resource-drop]future-incoming-response")
-void drop_future(int32_t h);
-IMPORT(HTTP, "[method]incoming-response.status")
-int32_t response_status(int32_t r);
-IMPORT(HTTP, "[resource-drop]incoming-response")
-void drop_response(int32_t h);
-IMPORT(HTTP, "[method]incoming-response.consume")
-void response_consume(int32_t r, void *ret);
-/* the same imports as http.c's; the linker keeps one of each */
-IMPORT(HTTP, "[method]incoming-body.stream")
-void response_body_stream(int32_t body, void *ret);
-IMPORT(HTTP, "[resource-drop]incoming-body")
-void drop_response_body(int32_t h);
-IMPORT(IO, "[resource-drop]input-stream")
-void drop_response_stream(int32_t h);
-IMPORT(IO, "[method]input-stream.subscribe")
-int32_t stream_subscribe(int32_t s);
-IMPORT(IO, "[method]input-stream.read")
-void stream_read_now(int32_t s, int64_t len, void *ret);
-IMPORT("wasi:io/error@0.2.0", "[resource-drop]error")
-void drop_io_error(int32_t h);
-IMPORT(OUTGOING, "handle")
-void outgoing_handle(int32_t req, int32_t has_options, int32_t options, void *ret);
-IMPORT(POLL, "poll")
-void io_poll(const int32_t *pollables, size_t n, void *ret);
-IMPORT(POLL, "[resource-drop]pollable")
-void drop_pollable(int32_t h);
-IMPORT(MONO, "now")
-int64_t mono_now(void);
-IMPORT(MONO, "subscribe-duration")
-int32_t mono_subscribe(int64_t ns);
-IMPORT(WALL, "now")
-void wall_now(void *ret);
-
-/* result<own<future-incoming-response>, error-code>: error-code holds a
-   u64, so the payload sits at 8; an error-code is its case's position
-   (a u8) there */
-typedef struct {
-	uint8_t is_err;
-	uint8_t pad[7];
-	union {
-		int32_t handle;
-		uint8_t code;                     /* the error-code's case */
-	} v;
-	uint8_t rest[28];
-} handle_result;
-
-/* option<result<result<own<incoming-response>, error-code>>>: each level's
-   payload at the next multiple of 8 */
-typedef struct {
-	uint8_t is_some;
-	uint8_t pad0[7];
-	uint8_t outer_is_err;
-	uint8_t pad1[7];
-	uint8_t is_err;
-	uint8_t pad2[7];
-	union {
-		int32_t handle;
-		uint8_t code;                     /* the error-code's case */
-	} v;
-	uint8_t rest[36];
-} future_result;
-
-/* result<list<u8>, stream-error>: stream-error is last-operation-failed
-   (own<error>, case 0) or closed (case 1) */
-typedef struct {
-	uint8_t is_err;
-	union {
-		cabi_str ok;
-		struct { uint8_t tag; int32_t error; } e;
-	} u;
-} read_result;
-
-_Static_assert(offsetof(handle_result, v) == 8, "handle result payload");
-_Static_assert(offsetof(future_result, v) == 24, "future result payload");
-_Static_assert(offsetof(read_result, u.e.error) == 8, "stream-error payload");
+#define TIMEOUT_INVALID 0u        /* a setting that is not one */
 
 /*
  * wasi:http/types@0.2.0 `error-code`, one entry per case in the order of
@@ -227,8 +117,6 @@ static const char *const kind_sentence[] = { FAILURE_KINDS(KIND_SENTENCE) };
 #define N_CODES (sizeof code_name / sizeof code_name[0])
 _Static_assert(N_CODES == 39, "wasi:http 0.2.0 error-code has 39 cases");
 
-enum { METHOD_POST = 2, SCHEME_HTTP = 0, SCHEME_HTTPS = 1 };
-
 /* Not error-code cases: how else the wait for an answer can end. */
 enum {
 	CODE_DEADLINE = -1,   /* our own deadline came first              */
@@ -240,14 +128,6 @@ enum {
    would not, but jco 1.35's skip returns the bytes, not their count). */
 #define DRAIN_MAX   16384u
 #define DRAIN_POLLS 32u
-
-/* Refuse with `st`; returns SINK_FAILED for the caller to pass on. */
-static sink_result
-failed(pw_result *res, pw_status st, const char *message)
-{
-	kit_unkept(res, st, message);
-	return SINK_FAILED;
-}
 
 /* Why the URL cannot be used, for the 500 no_sink. */
 static const char *
@@ -276,7 +156,7 @@ url_sentence(pw_url_result r)
  * of the error-code case `code` (or of CODE_DEADLINE, CODE_UNKNOWN), and
  * the case's name as the log's cause.
  */
-static sink_result
+static kit_step
 exchange_failed(pw_result *res, int code, unsigned ms)
 {
 	static char timeout_sentence[64];
@@ -295,14 +175,15 @@ exchange_failed(pw_result *res, int code, unsigned ms)
 		memcpy(timeout_sentence + n, " ms", 4);
 		sentence = timeout_sentence;
 	}
-	failed(res, PW_ERR_SINK_FAILED, sentence);
+	kit_unkept(res, PW_ERR_SINK_FAILED, sentence);
 	res->cause = code >= 0 && (size_t)code < N_CODES ? code_name[code]
 		: code == CODE_DEADLINE ? "deadline" : "no-answer";
-	return SINK_FAILED;
+	return KIT_STOP;
 }
 
 /* The configured timeout in milliseconds: TIMEOUT_MAX_MS unless a number
-   from TIMEOUT_MIN_MS to TIMEOUT_MAX_MS is given; 0 when it is not one. */
+   from TIMEOUT_MIN_MS to TIMEOUT_MAX_MS is given; TIMEOUT_INVALID when
+   the setting is not one. */
 static unsigned
 timeout_ms(pw_span v)
 {
@@ -314,7 +195,7 @@ timeout_ms(pw_span v)
 	if (kit_parse_size(v.ptr, v.len, &ms) != KIT_SIZE_OK
 		|| ms < TIMEOUT_MIN_MS || ms > TIMEOUT_MAX_MS)
 	{
-		return 0;
+		return TIMEOUT_INVALID;
 	}
 	return (unsigned)ms;
 }
@@ -346,6 +227,74 @@ request_target(const pw_url *url)
 	return t;
 }
 
+/* ------------------------------------------------------------------ */
+/* One forward, stage by stage                                          */
+/* ------------------------------------------------------------------ */
+
+/* What the stages hand on. */
+typedef struct {
+	pw_url url;
+	pw_span target;                     /* the request target          */
+	pw_forward_key key;                 /* wiped once it has signed    */
+	unsigned ms;                        /* the timeout                 */
+	int64_t limit_ns, deadline;         /* the timeout; start + it     */
+	uint64_t now;                       /* webhook-timestamp (seconds) */
+	char id[PW_FORWARD_ID_LEN], sig[PW_FORWARD_SIG_LEN];
+	char ts[20], len[20];               /* decimal timestamp, length   */
+	size_t ts_len, len_len;
+} forward_job;
+
+/*
+ * Every configuration error, before anything is sent: 500 no_sink. The
+ * deadline runs from here.
+ */
+static kit_step
+configure(forward_job *j, const forward_config *cfg, pw_result *res)
+{
+	pw_url_result ur;
+
+	j->deadline = mono_now();
+	if ((ur = pw_url_parse(&j->url, cfg->url.ptr, cfg->url.len)) != PW_URL_OK) {
+		return kit_unkept(res, PW_ERR_NO_SINK, url_sentence(ur));
+	}
+	if ((j->ms = timeout_ms(cfg->timeout_ms)) == TIMEOUT_INVALID) {
+		return kit_unkept(res, PW_ERR_NO_SINK,
+			"the forward timeout is not a number of milliseconds from 100 to 10000");
+	}
+	if (cfg->secret.ptr == NULL
+		|| !pw_forward_key_init(&j->key, cfg->secret.ptr, cfg->secret.len))
+	{
+		return kit_unkept(res, PW_ERR_NO_SINK,
+			"the forward secret is not whsec_ and the base64 of 16 to 64 bytes");
+	}
+	if ((j->target = request_target(&j->url)).ptr == NULL) {
+		pw_wipe(&j->key, sizeof j->key);
+		return kit_unkept(res, PW_ERR_NO_SINK, "the forward URL is too long");
+	}
+	j->limit_ns = (int64_t)j->ms * 1000000;
+	j->deadline += j->limit_ns;
+	return KIT_GO;
+}
+
+/* Sign webhook-id "." timestamp "." body, counting the body's length;
+   the key is wiped. */
+static void
+sign(forward_job *j, const pw_result *res)
+{
+	struct { uint64_t seconds; uint32_t nanoseconds; } wall;
+	pw_forward_signer signer;
+
+	wall_now(&wall);
+	j->now = wall.seconds;
+	pw_forward_id(j->id, &res->record);
+	pw_forward_sign_begin(&signer, &j->key, j->id, sizeof j->id, j->now);
+	pw_wipe(&j->key, sizeof j->key);
+	pw_forward_write_body(res, j->now, pw_forward_sign_update, &signer);
+	j->len_len = pw_u64_dec(j->len, signer.body_len);
+	pw_forward_sign_end(&signer, j->sig);
+	j->ts_len = pw_u64_dec(j->ts, j->now);
+}
+
 static cabi_entry
 entry(const char *name, const char *value, size_t len)
 {
@@ -358,42 +307,75 @@ entry(const char *name, const char *value, size_t len)
 	return e;
 }
 
-/*
- * The outgoing request, its headers set; -1 when the host refuses one of
- * its parts.
- */
+/* The outgoing request, its headers set; KIT_NO_HANDLE when the host
+   refuses one of its parts. */
 static int32_t
-make_request(const pw_url *url, pw_span target, const char *id, const char *ts,
-	size_t ts_len, const char *sig, const char *len, size_t len_len)
+make_request(const forward_job *j)
 {
 	cabi_entry e[6];
 	cabi_handle_result r;
 	int32_t req;
 
 	e[0] = entry("content-type", "application/json", 16);
-	e[1] = entry("content-length", len, len_len);
-	e[2] = entry("webhook-id", id, PW_FORWARD_ID_LEN);
-	e[3] = entry("webhook-timestamp", ts, ts_len);
-	e[4] = entry("webhook-signature", sig, PW_FORWARD_SIG_LEN);
+	e[1] = entry("content-length", j->len, j->len_len);
+	e[2] = entry("webhook-id", j->id, PW_FORWARD_ID_LEN);
+	e[3] = entry("webhook-timestamp", j->ts, j->ts_len);
+	e[4] = entry("webhook-signature", j->sig, PW_FORWARD_SIG_LEN);
 	e[5] = entry("user-agent", "panora-webhook/0.1", 18);
 	http_fields_from_list(e, 6, &r);
 	if (r.is_err) {
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	req = request_new(r.handle);
-	if (request_set_method(req, METHOD_POST, NULL, 0) != 0
-		|| request_set_scheme(req, 1, url->https ? SCHEME_HTTPS : SCHEME_HTTP,
-			NULL, 0) != 0
-		|| request_set_authority(req, 1, url->authority.ptr, url->authority.len) != 0
-		|| request_set_path(req, 1, target.ptr, target.len) != 0)
+	if (request_set_method(req, OG_POST, NULL, 0) != 0
+		|| request_set_scheme(req, 1, j->url.https ? OG_HTTPS : OG_HTTP, NULL, 0) != 0
+		|| request_set_authority(req, 1, j->url.authority.ptr, j->url.authority.len) != 0
+		|| request_set_path(req, 1, j->target.ptr, j->target.len) != 0)
 	{
 		drop_request(req);
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	return req;
 }
 
-/* Send the message body into the outgoing body; 0, or -1 on failure. */
+/*
+ * Hand the request to the host, with every timeout set to the forward's:
+ * the future of its answer into `*future`, its body into `*body`.
+ */
+static kit_step
+start_request(const forward_job *j, pw_result *res, int32_t *future,
+	int32_t *body)
+{
+	int32_t req = make_request(j), opts;
+	cabi_handle_result b;
+	og_handle_result h;
+
+	if (req == KIT_NO_HANDLE) {
+		return kit_unkept(res, PW_ERR_NO_SINK,
+			"the host refused the forward URL or the request's headers");
+	}
+	request_body(req, &b);
+	if (b.is_err) {
+		drop_request(req);
+		return kit_unkept(res, PW_ERR_SINK_FAILED,
+			"the host refused the forward request");
+	}
+	opts = options_new();
+	options_connect(opts, 1, j->limit_ns);
+	options_first_byte(opts, 1, j->limit_ns);
+	options_between_bytes(opts, 1, j->limit_ns);
+	outgoing_handle(req, 1, opts, &h);    /* takes the request, options */
+	if (h.is_err) {
+		drop_outgoing_body(b.handle);
+		return exchange_failed(res, h.code, j->ms);
+	}
+	*future = h.handle;
+	*body = b.handle;
+	return KIT_GO;
+}
+
+/* Send the message body into the outgoing body and finish it; 1 when all
+   of it went, 0 when a write or the finish failed. */
 static int
 send_body(int32_t body, const pw_result *res, uint64_t now)
 {
@@ -405,7 +387,7 @@ send_body(int32_t body, const pw_result *res, uint64_t now)
 	http_outbody_write(body, &r);
 	if (r.is_err) {
 		drop_outgoing_body(body);
-		return -1;
+		return 0;
 	}
 	o.target = r.handle;
 	http_stream_failed = 0;
@@ -414,7 +396,7 @@ send_body(int32_t body, const pw_result *res, uint64_t now)
 	pw_wipe(mem, sizeof mem);             /* it held the token */
 	http_drop_output_stream(o.target);
 	http_outbody_finish(body, 0, 0, &fin);
-	return http_stream_failed || fin.is_err ? -1 : 0;
+	return !http_stream_failed && !fin.is_err;
 }
 
 /* A pollable for what is left until `deadline` (monotonic ns). */
@@ -430,7 +412,7 @@ deadline_pollable(int64_t deadline)
 static int
 first_ready(const int32_t p[2])
 {
-	struct { uint32_t *ptr; size_t len; } ready;
+	og_ready ready;
 	int first = 0;
 	size_t i;
 
@@ -443,7 +425,7 @@ first_ready(const int32_t p[2])
 
 /* How the wait for the backend's answer ended. */
 typedef struct {
-	int32_t response;     /* the incoming-response, or -1       */
+	int32_t response;     /* the incoming-response, or KIT_NO_HANDLE */
 	unsigned status;      /* its HTTP status                    */
 	int code;             /* with no response: an error-code case,
 	                         CODE_DEADLINE or CODE_UNKNOWN       */
@@ -453,8 +435,8 @@ typedef struct {
 static answer
 await_answer(int32_t future, int64_t deadline)
 {
-	answer a = { -1, 0, CODE_DEADLINE };
-	future_result fr;
+	answer a = { KIT_NO_HANDLE, 0, CODE_DEADLINE };
+	og_future_result fr;
 	int32_t p[2];
 	int answered;
 
@@ -471,10 +453,10 @@ await_answer(int32_t future, int64_t deadline)
 	if (!fr.is_some || fr.outer_is_err) {
 		a.code = CODE_UNKNOWN;
 	} else if (fr.is_err) {
-		a.code = fr.v.code;
+		a.code = fr.code;
 	} else {
-		a.response = fr.v.handle;
-		a.status = (unsigned)response_status(fr.v.handle) & 0xffffu;
+		a.response = fr.handle;
+		a.status = (unsigned)response_status(fr.handle) & 0xffffu;
 	}
 	return a;
 }
@@ -488,26 +470,26 @@ static void
 release_response(int32_t response, int64_t deadline)
 {
 	cabi_handle_result body, stream;
-	read_result rd;
+	cabi_read_result rd;
 	size_t drained = 0;
 	int32_t p[2];
 	unsigned polls;
 
 	response_consume(response, &body);
 	if (!body.is_err) {
-		response_body_stream(body.handle, &stream);
+		incoming_body_stream(body.handle, &stream);
 		if (!stream.is_err) {
-			p[0] = stream_subscribe(stream.handle);
+			p[0] = input_subscribe(stream.handle);
 			p[1] = deadline_pollable(deadline);
 			for (polls = 0; polls < DRAIN_POLLS && drained < DRAIN_MAX; polls++) {
 				if (!first_ready(p)) {
 					break;                /* the deadline came first */
 				}
 				memset(&rd, 0, sizeof rd);
-				stream_read_now(stream.handle, (int64_t)(DRAIN_MAX - drained), &rd);
+				input_read(stream.handle, (int64_t)(DRAIN_MAX - drained), &rd);
 				if (rd.is_err) {
-					if (rd.u.e.tag == 0) {
-						drop_io_error(rd.u.e.error);
+					if (rd.u.err.tag == 0) {
+						drop_io_error(rd.u.err.error);
 					}
 					break;                /* closed: all of it is read */
 				}
@@ -515,111 +497,68 @@ release_response(int32_t response, int64_t deadline)
 			}
 			drop_pollable(p[1]);
 			drop_pollable(p[0]);
-			drop_response_stream(stream.handle);
+			drop_input_stream(stream.handle);
 		}
-		drop_response_body(body.handle);
+		drop_incoming_body(body.handle);
 	}
 	drop_response(response);
 }
 
-/* see http.h */
+/* The answer, if one comes before the deadline; the response (drained)
+   and the future are let go. */
+static answer
+await_and_release(const forward_job *j, int32_t future)
+{
+	answer a = await_answer(future, j->deadline);
+
+	if (a.response != KIT_NO_HANDLE) {
+		release_response(a.response, j->deadline);
+	}
+	drop_future(future);
+	return a;
+}
+
+/* Was it kept? Only a 2xx answer to the whole body is. */
+static kit_step
+judge(const forward_job *j, int sent, answer a, pw_result *res)
+{
+	if (!sent) {
+		/* the answer, if there is one, says why */
+		if (a.response == KIT_NO_HANDLE && a.code >= 0) {
+			return exchange_failed(res, a.code, j->ms);
+		}
+		return kit_unkept(res, PW_ERR_SINK_FAILED,
+			"the forward's body could not be sent");
+	}
+	if (a.response == KIT_NO_HANDLE) {
+		return exchange_failed(res, a.code, j->ms);
+	}
+	if (a.status < 200 || a.status > 299) {
+		return kit_unkept(res, PW_ERR_SINK_FAILED,
+			"the forward was answered with a non-2xx status");
+	}
+	return KIT_GO;
+}
+
+/* see sinks.h */
 sink_result
 forward_record(pw_result *res, const forward_config *cfg)
 {
-	struct { uint64_t seconds; uint32_t nanoseconds; } wall;
-	char id[PW_FORWARD_ID_LEN], sig[PW_FORWARD_SIG_LEN], ts[20], len[20];
-	size_t ts_len, len_len;
-	pw_forward_signer signer;
-	pw_forward_key key;
-	handle_result h;
-	cabi_handle_result b;
-	pw_url url;
-	pw_url_result ur;
-	pw_span target;
-	answer a;
-	int32_t req, body, opts;
-	int64_t start, limit_ns;
-	unsigned ms;
+	forward_job j;
+	int32_t future, body;
+	int sent;
 
 	if (cfg->url.ptr == NULL || cfg->url.len == 0) {
 		return SINK_NONE;
 	}
-	/* every configuration error, before anything is sent: 500 no_sink */
-	start = mono_now();
-	if ((ur = pw_url_parse(&url, cfg->url.ptr, cfg->url.len)) != PW_URL_OK) {
-		return failed(res, PW_ERR_NO_SINK, url_sentence(ur));
+	if (configure(&j, cfg, res) != KIT_GO) {
+		return SINK_FAILED;
 	}
-	if ((ms = timeout_ms(cfg->timeout_ms)) == 0) {
-		return failed(res, PW_ERR_NO_SINK,
-			"the forward timeout is not a number of milliseconds from 100 to 10000");
+	sign(&j, res);
+	if (start_request(&j, res, &future, &body) != KIT_GO) {
+		return SINK_FAILED;
 	}
-	if (cfg->secret.ptr == NULL
-		|| !pw_forward_key_init(&key, cfg->secret.ptr, cfg->secret.len))
-	{
-		return failed(res, PW_ERR_NO_SINK,
-			"the forward secret is not whsec_ and the base64 of 16 to 64 bytes");
-	}
-	if ((target = request_target(&url)).ptr == NULL) {
-		pw_wipe(&key, sizeof key);
-		return failed(res, PW_ERR_NO_SINK, "the forward URL is too long");
-	}
-	limit_ns = (int64_t)ms * 1000000;
-
-	/* sign: webhook-id "." timestamp "." body */
-	wall_now(&wall);
-	pw_forward_id(id, &res->record);
-	pw_forward_sign_begin(&signer, &key, id, sizeof id, wall.seconds);
-	pw_wipe(&key, sizeof key);
-	pw_forward_write_body(res, wall.seconds, pw_forward_sign_update, &signer);
-	len_len = pw_u64_dec(len, signer.body_len);
-	pw_forward_sign_end(&signer, sig);
-	ts_len = pw_u64_dec(ts, wall.seconds);
-
-	req = make_request(&url, target, id, ts, ts_len, sig, len, len_len);
-	if (req < 0) {
-		return failed(res, PW_ERR_NO_SINK,
-			"the host refused the forward URL or the request's headers");
-	}
-	request_body(req, &b);
-	if (b.is_err) {
-		drop_request(req);
-		return failed(res, PW_ERR_SINK_FAILED,
-			"the host refused the forward request");
-	}
-	body = b.handle;
-	opts = options_new();
-	options_connect(opts, 1, limit_ns);
-	options_first_byte(opts, 1, limit_ns);
-	options_between_bytes(opts, 1, limit_ns);
-	outgoing_handle(req, 1, opts, &h);    /* takes the request, options */
-	if (h.is_err) {
-		drop_outgoing_body(body);
-		return exchange_failed(res, h.v.code, ms);
-	}
-	if (send_body(body, res, wall.seconds) != 0) {
-		/* the answer, if there is one, says why */
-		a = await_answer(h.v.handle, start + limit_ns);
-		if (a.response >= 0) {
-			release_response(a.response, start + limit_ns);
-		}
-		drop_future(h.v.handle);
-		if (a.response < 0 && a.code >= 0) {
-			return exchange_failed(res, a.code, ms);
-		}
-		return failed(res, PW_ERR_SINK_FAILED,
-			"the forward's body could not be sent");
-	}
-	a = await_answer(h.v.handle, start + limit_ns);
-	if (a.response >= 0) {
-		release_response(a.response, start + limit_ns);
-	}
-	drop_future(h.v.handle);
-	if (a.response < 0) {
-		return exchange_failed(res, a.code, ms);
-	}
-	if (a.status < 200 || a.status > 299) {
-		return failed(res, PW_ERR_SINK_FAILED,
-			"the forward was answered with a non-2xx status");
-	}
-	return SINK_KEPT;
+	sent = send_body(body, res, j.now);
+	return judge(&j, sent, await_and_release(&j, future), res) == KIT_GO
+		? SINK_KEPT : SINK_FAILED;
 }

@@ -2,13 +2,16 @@
  * http.c -- wasi:http/incoming-handler@0.2.0 over the same core, in
  * hand-written canonical-ABI glue (wit/http/proxy.wit, wit/http/spin.wit).
  *
- *   default   build/panora-webhook-http.wasm: configuration from the
- *             environment (wasi:cli/environment); a captured record is
- *             forwarded to PANORA_WEBHOOK_FORWARD_URL (forward.c)
- *   PW_SPIN   build/panora-webhook-spin.wasm: configuration from Spin
- *             variables (wasi:config/store); a captured record is kept in
- *             the key-value store "default" (store.c) and, when
- *             panora_webhook_forward_url is set, forwarded too
+ * Two flavours link it, each with its own file for what differs
+ * (http.h: flavour_settings, flavour_keep):
+ *
+ *   http_env.c   build/panora-webhook-http.wasm: settings from the
+ *                environment (wasi:cli/environment); a captured record is
+ *                forwarded to PANORA_WEBHOOK_FORWARD_URL (forward.c)
+ *   http_spin.c  build/panora-webhook-spin.wasm: settings from Spin
+ *                variables (wasi:config/store); a captured record is kept
+ *                in the key-value store "default" (store.c) and, when
+ *                panora_webhook_forward_url is set, forwarded too
  *
  * The sender (Panora) gets a receipt on success, one plain-text line that
  * never holds the token (pw_write_receipt), and the JSON error body
@@ -71,11 +74,6 @@ void drop_input_stream(int32_t h);
 IMPORT("wasi:cli/stderr@0.2.0", "get-stderr")
 int32_t get_stderr(void);
 
-#ifndef PW_SPIN
-IMPORT("wasi:cli/environment@0.2.0", "get-environment")
-void get_environment(void *ret);
-#endif
-
 /* ------------------------------------------------------------------ */
 /* Memory                                                               */
 /* ------------------------------------------------------------------ */
@@ -83,43 +81,9 @@ void get_environment(void *ret);
 #define ARENA_SIZE (2u * (size_t)PW_BODY_MAX + 512u * 1024u)
 #define CHUNK 65536u
 
-static unsigned char arena[ARENA_SIZE] __attribute__((aligned(16)));
-static size_t arena_used;
+HTTP_ARENA(ARENA_SIZE)              /* see arena.h */
+
 static pw_context ctx;
-static pw_keyring kr;
-
-EXPORT("cabi_realloc")
-void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size);
-
-void *
-cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
-{
-	return cabi_bump(arena, ARENA_SIZE, &arena_used, old, old_size, align,
-		new_size);
-}
-
-/* see http.h */
-char *
-http_rest(size_t *cap)
-{
-	*cap = ARENA_SIZE - arena_used;
-	return (char *)arena + arena_used;
-}
-
-/* see http.h */
-void
-http_take(size_t n)
-{
-	arena_used += n;
-}
-
-typedef struct {                          /* result<list<u8>, stream-error> */
-	uint8_t is_err;
-	union {
-		cabi_str ok;
-		struct { uint8_t tag; int32_t error; } err;   /* 1 = closed */
-	} u;
-} cabi_read_result;
 
 static pw_span
 span_of(const char *p, size_t n)
@@ -207,17 +171,16 @@ read_body(int32_t req, size_t limit, pw_span *body)
 /* ------------------------------------------------------------------ */
 
 /*
- * Send the response for `res`: a 2xx gets the plain-text receipt, with
- * `kept` naming what its sinks did; anything else, the JSON error body.
+ * Send the answer to `res`: the head kit_head_of makes (a 2xx gets the
+ * plain-text receipt, with `kept` naming what its sinks did; anything
+ * else, the JSON error body), as wasi:http fields.
  */
 static void
 respond(int32_t outparam, const pw_result *res, const char *kept)
 {
-	static const char json[] = "application/json";
-	static const char text[] = "text/plain; charset=utf-8";
 	static char mem[4096];              /* the most one write may carry */
 	bufsink o = { http_send_stream, 0, 0, sizeof mem, mem };
-	int ok = pw_status_ok(res->status);
+	kit_head h = kit_head_of(res, 1);
 	cabi_entry e[3];
 	cabi_handle_result r;
 	int32_t resp, outbody;
@@ -225,11 +188,10 @@ respond(int32_t outparam, const pw_result *res, const char *kept)
 	http_finish_result fin;
 
 	e[0].name = (cabi_str){ "content-type", 12 };
-	e[0].value = ok ? (cabi_str){ text, sizeof text - 1 }
-		: (cabi_str){ json, sizeof json - 1 };
+	e[0].value = (cabi_str){ h.content_type, strlen(h.content_type) };
 	e[1].name = (cabi_str){ "cache-control", 13 };
-	e[1].value = (cabi_str){ "no-store", 8 };
-	if (res->status == PW_ERR_METHOD_NOT_ALLOWED) {
+	e[1].value = (cabi_str){ KIT_CACHE_CONTROL, sizeof KIT_CACHE_CONTROL - 1 };
+	if (h.allow_post) {
 		e[2].name = (cabi_str){ "allow", 5 };
 		e[2].value = (cabi_str){ "POST", 4 };
 		ne = 3;
@@ -239,7 +201,7 @@ respond(int32_t outparam, const pw_result *res, const char *kept)
 		__builtin_trap();
 	}
 	resp = response_new(r.handle);            /* takes the headers */
-	response_set_status(resp, (int32_t)pw_status_http(res->status));
+	response_set_status(resp, (int32_t)h.status);
 	response_body(resp, &r);
 	if (r.is_err) {
 		__builtin_trap();
@@ -251,13 +213,7 @@ respond(int32_t outparam, const pw_result *res, const char *kept)
 		__builtin_trap();
 	}
 	o.target = r.handle;
-	if (ok) {
-		pw_write_receipt(res, kept, bufsink_write, &o);
-	} else {
-		pw_write_response(res, bufsink_write, &o);
-		bufsink_puts(&o, "\n");
-	}
-	bufsink_flush(&o);
+	kit_write_body(&h, res, kept, &o);
 	http_drop_output_stream(o.target);
 	http_outbody_finish(outbody, 0, 0, &fin);
 }
@@ -273,91 +229,6 @@ log_line(const pw_result *res)
 	pw_write_log(res, bufsink_write, &o);
 	bufsink_flush(&o);
 	http_drop_output_stream(o.target);
-}
-
-/* ------------------------------------------------------------------ */
-/* Configuration                                                        */
-/* ------------------------------------------------------------------ */
-
-typedef struct {
-	pw_span secret;          /* the endpoint secret list              */
-	pw_span max_body;        /* lowers the body limit                 */
-	forward_config forward;
-} config;
-
-#ifdef PW_SPIN
-static void
-load_config(config *c)
-{
-	c->secret = spin_variable("panora_webhook_secret");
-	c->forward.url = spin_variable("panora_webhook_forward_url");
-	c->forward.secret = spin_variable("panora_webhook_forward_secret");
-	c->forward.timeout_ms = spin_variable("panora_webhook_forward_timeout_ms");
-}
-#else
-static void
-load_config(config *c)
-{
-	static const struct { const char *name; size_t off; } vars[] = {
-		{ "PANORA_WEBHOOK_SECRET", offsetof(config, secret) },
-		{ "PANORA_WEBHOOK_MAX_BODY", offsetof(config, max_body) },
-		{ "PANORA_WEBHOOK_FORWARD_URL", offsetof(config, forward.url) },
-		{ "PANORA_WEBHOOK_FORWARD_SECRET", offsetof(config, forward.secret) },
-		{ "PANORA_WEBHOOK_FORWARD_TIMEOUT_MS", offsetof(config, forward.timeout_ms) },
-	};
-	struct { cabi_str *ptr; size_t len; } env;
-	size_t i, j;
-
-	get_environment(&env);
-	for (i = 0; i < env.len; i++) {
-		const cabi_str *name = &env.ptr[2 * i], *value = name + 1;
-
-		for (j = 0; j < sizeof vars / sizeof vars[0]; j++) {
-			if (name->len == strlen(vars[j].name)
-				&& memcmp(name->ptr, vars[j].name, name->len) == 0)
-			{
-				*(pw_span *)(void *)((char *)c + vars[j].off) =
-					span_of(value->ptr, value->len);
-			}
-		}
-	}
-}
-#endif
-
-/* ------------------------------------------------------------------ */
-/* Sinks                                                                */
-/* ------------------------------------------------------------------ */
-
-/*
- * Hand the captured record in `res` to every configured sink. Returns the
- * receipt's last word(s), or NULL when `res` has become a refusal.
- */
-static const char *
-keep(pw_result *res, const config *c)
-{
-	sink_result fwd;
-#ifdef PW_SPIN
-	sink_result st = store_record(res);
-
-	if (st == SINK_FAILED) {
-		return NULL;
-	}
-	fwd = forward_record(res, &c->forward);
-	if (fwd == SINK_FAILED) {
-		return NULL;
-	}
-	if (fwd == SINK_KEPT) {
-		return st == SINK_KEPT ? "new forwarded" : "known forwarded";
-	}
-	return st == SINK_KEPT ? "new" : "known";
-#else
-	fwd = forward_record(res, &c->forward);
-	if (fwd == SINK_NONE) {
-		kit_unkept(res, PW_ERR_NO_SINK, "no sink is configured for captured "
-			"records (PANORA_WEBHOOK_FORWARD_URL), so it is not acknowledged");
-	}
-	return fwd == SINK_KEPT ? "forwarded" : NULL;
-#endif
 }
 
 /* ------------------------------------------------------------------ */
@@ -387,19 +258,16 @@ read_headers(int32_t request, pw_request *req)
 
 /*
  * The body of a POST, and the decode scratch after it; other methods read
- * nothing. 0, or -1 with the refusal in `res`.
+ * nothing.
  */
-static int
+static kit_step
 read_request_body(int32_t request, pw_request *req, pw_result *res)
 {
-	kit_body rc;
-
-	if (!(req->method.len == 4 && memcmp(req->method.ptr, "POST", 4) == 0)) {
-		return 0;                     /* pw_handle refuses it */
+	if (!kit_wants_body(req->method)) {
+		return KIT_GO;                /* pw_handle refuses it */
 	}
-	if ((rc = read_body(request, ctx.body_max, &req->body)) != KIT_BODY_OK) {
-		kit_refuse_body(res, rc);
-		return -1;
+	if (kit_body_step(res, read_body(request, ctx.body_max, &req->body)) != KIT_GO) {
+		return KIT_STOP;
 	}
 	ctx.scratch = arena + arena_used;
 	ctx.scratch_cap = ARENA_SIZE - arena_used;
@@ -407,33 +275,7 @@ read_request_body(int32_t request, pw_request *req, pw_result *res)
 		ctx.scratch_cap = req->body.len;
 	}
 	arena_used += ctx.scratch_cap;
-	return 0;
-}
-
-/* Verify and decode, under the configured secrets and body limit. */
-static void
-verify(const config *c, const pw_request *req, pw_result *res)
-{
-	pw_keyring_init(&kr);
-	if (c->secret.ptr != NULL) {
-		pw_keyring_add_list(&kr, c->secret.ptr, c->secret.len);
-	}
-	pw_handle(&ctx, &kr, req, res);
-	pw_keyring_wipe(&kr);
-}
-
-/* The body limit: PANORA_WEBHOOK_MAX_BODY may lower it. */
-static void
-set_limit(const config *c)
-{
-	size_t limit = 0;
-
-	if (c->max_body.ptr != NULL
-		&& kit_parse_size(c->max_body.ptr, c->max_body.len, &limit) != KIT_SIZE_OK)
-	{
-		limit = 0;                    /* not a number: the default */
-	}
-	pw_context_init(&ctx, limit, NULL, 0);
+	return KIT_GO;
 }
 
 EXPORT("wasi:http/incoming-handler@0.2.0#handle")
@@ -443,19 +285,19 @@ void
 handle(int32_t request, int32_t outparam)
 {
 	static pw_result res;
-	static config cfg;
+	static kit_settings cfg;
 	pw_request req;
 	const char *kept = NULL;
 
 	arena_used = 0;
 	memset(&cfg, 0, sizeof cfg);
-	load_config(&cfg);
-	set_limit(&cfg);
+	flavour_settings(&cfg);
+	kit_limit(&ctx, cfg.max_body);
 	read_headers(request, &req);
-	if (read_request_body(request, &req, &res) == 0) {
-		verify(&cfg, &req, &res);
+	if (read_request_body(request, &req, &res) == KIT_GO) {
+		kit_verify(&ctx, &cfg.secret, 1, &req, &res);
 		if (res.status == PW_CAPTURED) {
-			kept = keep(&res, &cfg);  /* NULL: res is now the refusal */
+			kept = flavour_keep(&res, &cfg);  /* NULL: res is now the refusal */
 		}
 	}
 	respond(outparam, &res, kept);

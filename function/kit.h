@@ -1,8 +1,15 @@
 /*
  * kit.h -- what every adapter in function/ shares: the export and import
  * attributes, the refusal an adapter makes itself, strict size parsing,
- * and, for the canonical-ABI adapters (component.c, http.c), the string
- * type, the bump arena behind cabi_realloc and request-header matching.
+ * the stages of one request that do not depend on the host (the body
+ * limit, the POST pre-check, the verify call, the answer's head and
+ * body), and, for the canonical-ABI adapters (component.c, http.c), the
+ * string type, the bump arena behind cabi_realloc and request-header
+ * matching.
+ *
+ * One convention for every stage in function/ that can refuse: it returns
+ * a kit_step, and on KIT_STOP `res` holds the refusal. A stage that gets a
+ * host resource returns its handle, or KIT_NO_HANDLE.
  *
  * Header-only (static inline): each adapter is its own module, and links
  * only what it calls.
@@ -15,6 +22,8 @@
 #include <string.h>
 
 #include "panora_webhook.h"
+#include "pw_forward.h"          /* pw_u64_dec */
+#include "bufsink.h"
 
 #define EXPORT(name) __attribute__((export_name(name)))
 #define IMPORT(module, name) \
@@ -24,23 +33,34 @@
 /* Refusals and sizes                                                   */
 /* ------------------------------------------------------------------ */
 
+/* How a stage ended. */
+typedef enum {
+	KIT_GO = 0,           /* go on to the next stage                  */
+	KIT_STOP = -1         /* `res` holds the refusal: answer it       */
+} kit_step;
+
+/* What a stage that gets a host resource returns when it got none. */
+#define KIT_NO_HANDLE (-1)
+
 /*
  * Make `res` a refusal with status `st`: no record, no metadata, and
  * `message` (a static sentence), or the status table's own when NULL.
+ * Returns KIT_STOP, for a stage to return.
  */
-static inline void
+static inline kit_step
 kit_refuse(pw_result *res, pw_status st, const char *message)
 {
 	memset(res, 0, sizeof *res);
 	res->status = st;
 	res->message = message != NULL ? message : pw_status_message(st);
+	return KIT_STOP;
 }
 
 /*
  * As kit_refuse, but keep the verified delivery's id_event and type for
  * the log: for a capture that its sinks could not keep.
  */
-static inline void
+static inline kit_step
 kit_unkept(pw_result *res, pw_status st, const char *message)
 {
 	pw_span id_event = res->id_event, type = res->type;
@@ -48,6 +68,7 @@ kit_unkept(pw_result *res, pw_status st, const char *message)
 	kit_refuse(res, st, message);
 	res->id_event = id_event;
 	res->type = type;
+	return KIT_STOP;
 }
 
 /* How reading a request body ended, in every adapter. */
@@ -58,16 +79,19 @@ typedef enum {
 	KIT_BODY_ERROR = -3       /* the host could not give the body          */
 } kit_body;
 
-/* The refusal for a body that did not read KIT_BODY_OK. */
-static inline void
-kit_refuse_body(pw_result *res, kit_body r)
+/* The stage's end for a body read that ended `r`: KIT_GO on KIT_BODY_OK,
+   else KIT_STOP with the refusal in `res`. */
+static inline kit_step
+kit_body_step(pw_result *res, kit_body r)
 {
-	if (r == KIT_BODY_TOO_LARGE) {
-		kit_refuse(res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);
-	} else {
-		kit_refuse(res, PW_ERR_MALFORMED_REQUEST, r == KIT_BODY_SHORT
-			? "body is shorter than CONTENT_LENGTH" : "the body could not be read");
+	if (r == KIT_BODY_OK) {
+		return KIT_GO;
 	}
+	if (r == KIT_BODY_TOO_LARGE) {
+		return kit_refuse(res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);
+	}
+	return kit_refuse(res, PW_ERR_MALFORMED_REQUEST, r == KIT_BODY_SHORT
+		? "body is shorter than CONTENT_LENGTH" : "the body could not be read");
 }
 
 typedef enum {
@@ -113,14 +137,103 @@ kit_parse_size(const char *p, size_t len, size_t *val)
 }
 
 /* ------------------------------------------------------------------ */
+/* One request: the stages every adapter runs the same way              */
+/* ------------------------------------------------------------------ */
+
+/* The body limit into a fresh `ctx`: the compile-time one, lowered by a
+   max_body setting that is a number (anything else leaves it). */
+static inline void
+kit_limit(pw_context *ctx, pw_span max_body)
+{
+	size_t limit = 0;
+
+	if (max_body.ptr != NULL
+		&& kit_parse_size(max_body.ptr, max_body.len, &limit) != KIT_SIZE_OK)
+	{
+		limit = 0;                        /* not a number: the default */
+	}
+	pw_context_init(ctx, limit, NULL, 0);
+}
+
+/* The POST pre-check: is there a body to read? Only a POST's matters;
+   pw_handle refuses any other method without one. */
+static inline int
+kit_wants_body(pw_span method)
+{
+	return method.len == 4 && memcmp(method.ptr, "POST", 4) == 0;
+}
+
+/*
+ * Verify and decode `req` under the secret lists secrets[0..n) (each one
+ * comma-separated, as PANORA_WEBHOOK_SECRET; a NULL one is no secret),
+ * into `res`. The keyring is wiped before this returns.
+ */
+static inline void
+kit_verify(pw_context *ctx, const pw_span *secrets, size_t n,
+	const pw_request *req, pw_result *res)
+{
+	static pw_keyring kr;
+	size_t i;
+
+	pw_keyring_init(&kr);
+	for (i = 0; i < n && !kr.overflow; i++) {
+		if (secrets[i].ptr != NULL) {
+			pw_keyring_add_list(&kr, secrets[i].ptr, secrets[i].len);
+		}                                 /* overflow: pw_handle says */
+	}
+	pw_handle(ctx, &kr, req, res);
+	pw_keyring_wipe(&kr);
+}
+
+#define KIT_CACHE_CONTROL "no-store"      /* on every answer */
+
+/* The head of the answer to `res`; each adapter writes it its host's way,
+   with Cache-Control: KIT_CACHE_CONTROL. */
+typedef struct {
+	unsigned status;          /* the HTTP status code                  */
+	const char *reason;       /* its reason phrase                     */
+	const char *content_type;
+	int receipt;              /* the body is the plain-text receipt    */
+	int allow_post;           /* a 405: the answer says Allow: POST    */
+} kit_head;
+
+/* `receipts`: whether a 2xx is answered with the receipt (every adapter
+   but a WAGI module invoked directly, whose caller gets the JSON). */
+static inline kit_head
+kit_head_of(const pw_result *res, int receipts)
+{
+	kit_head h;
+
+	h.status = pw_status_http(res->status);
+	h.reason = pw_status_reason(res->status);
+	h.receipt = receipts && pw_status_ok(res->status);
+	h.content_type = h.receipt ? "text/plain; charset=utf-8" : "application/json";
+	h.allow_post = res->status == PW_ERR_METHOD_NOT_ALLOWED;
+	return h;
+}
+
+/* The answer's body into `o`, flushed: the receipt (its last word(s)
+   `kept`), or the JSON body and a newline. */
+static inline void
+kit_write_body(const kit_head *h, const pw_result *res, const char *kept,
+	bufsink *o)
+{
+	if (h->receipt) {
+		pw_write_receipt(res, kept, bufsink_write, o);
+	} else {
+		pw_write_response(res, bufsink_write, o);
+		bufsink_puts(o, "\n");
+	}
+	bufsink_flush(o);
+}
+
+/* ------------------------------------------------------------------ */
 /* Canonical ABI                                                        */
 /* ------------------------------------------------------------------ */
 
-/* string and list<u8>: {ptr, len}, two i32 in wasm32 */
-typedef struct {
-	const char *ptr;
-	size_t len;
-} cabi_str;
+/* string and list<u8>: {ptr, len}, two i32 in wasm32; the same shape as
+   pw_span, so a span crosses as it is */
+typedef pw_span cabi_str;
 
 /*
  * cabi_realloc over a bump arena of `size` bytes at `base`, `*used` of
@@ -154,26 +267,12 @@ cabi_bump(unsigned char *base, size_t size, size_t *used, void *old,
 	return base + at;
 }
 
-/* Is the header name (ptr, len) `lower`, in any ASCII case? */
+/* Is the header name (ptr, len) `lower`, in any ASCII case? (The core's
+   one case-insensitive compare.) */
 static inline int
 cabi_name_is(const char *ptr, size_t len, const char *lower)
 {
-	size_t i, n = strlen(lower);
-
-	if (len != n) {
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		char c = ptr[i];
-
-		if (c >= 'A' && c <= 'Z') {
-			c = (char)(c + 32);
-		}
-		if (c != lower[i]) {
-			return 0;
-		}
-	}
-	return 1;
+	return len == strlen(lower) && pw_prefix_nocase(ptr, len, lower);
 }
 
 /*

@@ -3,7 +3,7 @@
  * ABI, for a component that makes requests: the request and its options,
  * the future of its response, the response and its body, and the poll
  * that bounds every wait. Declarations only (core signatures as the
- * canonical ABI lowers them); catchup.c calls them.
+ * canonical ABI lowers them); forward.c and catchup.c call them.
  */
 #ifndef PW_OUTGOING_H
 #define PW_OUTGOING_H
@@ -85,11 +85,15 @@ IMPORT(WALL, "now")
 void wall_now(void *ret);
 
 /* result<own<future-incoming-response>, error-code>: error-code holds a
-   u64, so the payload sits at 8 */
+   u64, so the payload sits at 8; an error-code is its case's position (a
+   u8) there */
 typedef struct {
 	uint8_t is_err;
 	uint8_t pad[7];
-	int32_t handle;
+	union {
+		int32_t handle;
+		uint8_t code;                     /* the error-code's case */
+	};
 	uint8_t rest[28];
 } og_handle_result;
 
@@ -102,18 +106,15 @@ typedef struct {
 	uint8_t pad1[7];
 	uint8_t is_err;
 	uint8_t pad2[7];
-	int32_t handle;
+	union {
+		int32_t handle;
+		uint8_t code;                     /* the error-code's case */
+	};
 	uint8_t rest[36];
 } og_future_result;
 
-/* result<list<u8>, stream-error>; stream-error tag 1 is `closed` */
-typedef struct {
-	uint8_t is_err;
-	union {
-		cabi_str ok;
-		struct { uint8_t tag; int32_t error; } err;
-	} u;
-} og_read_result;
+/* result<list<u8>, stream-error> (abi.h) */
+typedef cabi_read_result og_read_result;
 
 /* list<u32>, as poll returns it */
 typedef struct {
@@ -121,7 +122,9 @@ typedef struct {
 	size_t len;
 } og_ready;
 
-_Static_assert(offsetof(og_handle_result, handle) == 8, "handle result payload");
-_Static_assert(offsetof(og_future_result, handle) == 24, "future result payload");
+_Static_assert(offsetof(og_handle_result, handle) == 8
+	&& offsetof(og_handle_result, code) == 8, "handle result payload");
+_Static_assert(offsetof(og_future_result, handle) == 24
+	&& offsetof(og_future_result, code) == 24, "future result payload");
 
 #endif

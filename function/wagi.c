@@ -37,6 +37,7 @@
 #include "panora_webhook.h"
 #include "bufsink.h"
 #include "kit.h"
+#include "settings.h"
 
 #define ENV_STATIC   (32u * 1024u)   /* environment bytes held statically  */
 #define ENVC_STATIC  256             /* environment variables, statically  */
@@ -44,7 +45,7 @@
 #define OUT_BUF_SIZE 16384           /* response and log buffers           */
 
 static pw_context ctx;
-static pw_keyring kr;
+static kit_settings cfg;
 static char body_static[BODY_STATIC];
 static unsigned char scratch_static[BODY_STATIC];
 static uint8_t env_static[ENV_STATIC];
@@ -97,14 +98,15 @@ static bufsink err = { send_fd, 2, 0, sizeof err_mem, err_mem };
 /* Environment                                                          */
 /* ------------------------------------------------------------------ */
 
-/* 0 on success, -1 if the environment cannot be read into memory */
-static int
-load_env(void)
+/* The environment, into memory. */
+static kit_step
+load_env(pw_result *res)
 {
+	static const char why[] = "the request's headers could not be read into memory";
 	__wasi_size_t count = 0, size = 0;
 
 	if (__wasi_environ_sizes_get(&count, &size) != 0) {
-		return -1;
+		return kit_refuse(res, PW_ERR_MALFORMED_REQUEST, why);
 	}
 	if (count > ENVC_STATIC) {
 		env_ptrs = claim((size_t)count * sizeof *env_ptrs);
@@ -115,11 +117,11 @@ load_env(void)
 	if (env_ptrs == NULL || env_buf == NULL
 		|| __wasi_environ_get(env_ptrs, env_buf) != 0)
 	{
-		return -1;
+		return kit_refuse(res, PW_ERR_MALFORMED_REQUEST, why);
 	}
 	env_count = count;
 	env_size = size;
-	return 0;
+	return KIT_GO;
 }
 
 /* The value of `name`, or a NULL span when it is not set. */
@@ -142,10 +144,20 @@ env(const char *name)
 	return v;
 }
 
-static int
-parse_size(pw_span s, size_t *val)
+/* The settings a WAGI module reads (settings.h), from the environment:
+   unrolled, so only their names are in the module. */
+static void
+read_settings(kit_settings *s)
 {
-	return kit_parse_size(s.ptr, s.len, val) == KIT_SIZE_OK ? 0 : -1;
+#define PW_X_WAGI(m, name, spin, readers, meaning)    \
+	if ((readers) & READ_WAGI) {                      \
+		pw_span v = env(name);                        \
+		if (v.len > 0) {                              \
+			s->m = v;                                 \
+		}                                             \
+	}
+	PW_SETTINGS(PW_X_WAGI)
+#undef PW_X_WAGI
 }
 
 /* ------------------------------------------------------------------ */
@@ -221,32 +233,21 @@ read_body(int known, size_t want, size_t limit, size_t *got)
 static void
 respond(const pw_result *res, int direct)
 {
-	int receipt = !direct && pw_status_ok(res->status);
-	unsigned h = pw_status_http(res->status);
-	char code[5];
+	kit_head h = kit_head_of(res, !direct);
+	char code[20];
 
-	code[0] = (char)('0' + h / 100);
-	code[1] = (char)('0' + h / 10 % 10);
-	code[2] = (char)('0' + h % 10);
-	code[3] = ' ';
-	code[4] = 0;
 	bufsink_puts(&out, "Status: ");
-	bufsink_puts(&out, code);
-	bufsink_puts(&out, pw_status_reason(res->status));
-	bufsink_puts(&out, receipt ? "\nContent-Type: text/plain; charset=utf-8"
-		: "\nContent-Type: application/json");
-	bufsink_puts(&out, "\nCache-Control: no-store\n");
-	if (res->status == PW_ERR_METHOD_NOT_ALLOWED) {
+	bufsink_put(&out, code, pw_u64_dec(code, h.status));
+	bufsink_puts(&out, " ");
+	bufsink_puts(&out, h.reason);
+	bufsink_puts(&out, "\nContent-Type: ");
+	bufsink_puts(&out, h.content_type);
+	bufsink_puts(&out, "\nCache-Control: " KIT_CACHE_CONTROL "\n");
+	if (h.allow_post) {
 		bufsink_puts(&out, "Allow: POST\n");
 	}
 	bufsink_puts(&out, "\n");
-	if (receipt) {
-		pw_write_receipt(res, NULL, bufsink_write, &out);
-	} else {
-		pw_write_response(res, bufsink_write, &out);
-		bufsink_puts(&out, "\n");
-	}
-	bufsink_flush(&out);
+	kit_write_body(&h, res, NULL, &out);
 	pw_write_log(res, bufsink_write, &err);
 	bufsink_flush(&err);
 }
@@ -273,66 +274,33 @@ read_headers(pw_request *req)
 
 /*
  * The body of a POST (or of a direct invocation), and the decode scratch
- * for it; other methods read nothing. 0, or -1 with the refusal in `res`.
+ * for it; other methods read nothing.
  */
-static int
-read_request_body(pw_request *req, pw_result *res)
+static kit_step
+read_request_body(pw_request *req, pw_result *res, int direct)
 {
 	pw_span v = env("CONTENT_LENGTH");
 	int known = v.ptr != NULL && v.len > 0;
 	size_t want = 0, got = 0;
 	kit_size_result size = KIT_SIZE_OK;
-	kit_body r;
 
-	if (req->method.ptr != NULL && !(req->method.len == 4
-		&& __builtin_memcmp(req->method.ptr, "POST", 4) == 0))
-	{
-		return 0;                             /* pw_handle refuses it */
+	if (!direct && !kit_wants_body(req->method)) {
+		return KIT_GO;                        /* pw_handle refuses it */
 	}
 	if (known && (size = kit_parse_size(v.ptr, v.len, &want)) == KIT_SIZE_BAD) {
-		kit_refuse(res, PW_ERR_MALFORMED_REQUEST, "CONTENT_LENGTH is not a decimal number");
-		return -1;
+		return kit_refuse(res, PW_ERR_MALFORMED_REQUEST, "CONTENT_LENGTH is not a decimal number");
 	}
 	if (known && (size == KIT_SIZE_HUGE || want > ctx.body_max)) {
-		kit_refuse(res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);  /* before reading */
-		return -1;
+		return kit_refuse(res, PW_ERR_PAYLOAD_TOO_LARGE, NULL);  /* before reading */
 	}
-	if ((r = read_body(known, want, ctx.body_max, &got)) != KIT_BODY_OK) {
-		kit_refuse_body(res, r);
-		return -1;
+	if (kit_body_step(res, read_body(known, want, ctx.body_max, &got)) != KIT_GO) {
+		return KIT_STOP;
 	}
 	req->body.ptr = body;
 	req->body.len = got;
 	ctx.scratch = got <= BODY_STATIC ? scratch_static : claim(got);
 	ctx.scratch_cap = ctx.scratch != NULL ? got : 0;
-	return 0;
-}
-
-/* Verify and decode, under the configured secrets and body limit. */
-static void
-handle(const pw_request *req, pw_result *res)
-{
-	pw_span v = env("PANORA_WEBHOOK_SECRET");
-
-	pw_keyring_init(&kr);
-	if (v.ptr != NULL) {
-		pw_keyring_add_list(&kr, v.ptr, v.len);   /* overflow: pw_handle says */
-	}
-	pw_handle(&ctx, &kr, req, res);
-	pw_keyring_wipe(&kr);
-}
-
-/* The body limit: PANORA_WEBHOOK_MAX_BODY may lower it. */
-static void
-set_limit(void)
-{
-	pw_span v = env("PANORA_WEBHOOK_MAX_BODY");
-	size_t limit = 0;
-
-	if (v.ptr != NULL && parse_size(v, &limit) != 0) {
-		limit = 0;                            /* not a number: the default */
-	}
-	pw_context_init(&ctx, limit, NULL, 0);
+	return KIT_GO;
 }
 
 int
@@ -342,17 +310,16 @@ main(void)
 	pw_result res;
 	int direct;
 
-	if (load_env() != 0) {
-		kit_refuse(&res, PW_ERR_MALFORMED_REQUEST,
-			"the request's headers could not be read into memory");
+	if (load_env(&res) != KIT_GO) {
 		respond(&res, 0);
 		return 0;
 	}
-	set_limit();
+	read_settings(&cfg);
+	kit_limit(&ctx, cfg.max_body);
 	read_headers(&req);
 	direct = req.method.ptr == NULL;          /* no WAGI host: a command */
-	if (read_request_body(&req, &res) == 0) {
-		handle(&req, &res);
+	if (read_request_body(&req, &res, direct) == KIT_GO) {
+		kit_verify(&ctx, &cfg.secret, 1, &req, &res);
 	}
 	if (!direct && res.status == PW_CAPTURED) {
 		/* a WAGI host only relays the answer to the sender: nothing on

@@ -488,7 +488,7 @@ describe('Spin manifest', () => {
     assert.equal(path.resolve('deploy/spin', comp.source), path.resolve(SPIN));
     assert.deepEqual(comp.key_value_stores, ['default']);
     assert.deepEqual(comp.allowed_outbound_hosts, ['{{ panora_webhook_forward_origin }}']);
-    for (const v of ['secret', 'forward_url', 'forward_secret', 'forward_timeout_ms']) {
+    for (const v of ['secret', 'max_body', 'forward_url', 'forward_secret', 'forward_timeout_ms']) {
       assert.equal(comp.variables[`panora_webhook_${v}`], `{{ panora_webhook_${v} }}`);
       assert.ok(m.variables[`panora_webhook_${v}`], `${v} is declared`);
     }

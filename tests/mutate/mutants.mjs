@@ -310,12 +310,12 @@ export const mutants = [
   },
   {
     file: 'function/forward.c', why: 'the response is dropped with its body unconsumed', suites: ['forward'],
-    from: '\t}\n\ta = await_answer(h.v.handle, start + limit_ns);\n\tif (a.response >= 0) {\n\t\trelease_response(a.response, start + limit_ns);',
-    to: '\t}\n\ta = await_answer(h.v.handle, start + limit_ns);\n\tif (a.response >= 0) {\n\t\tdrop_response(a.response);',
+    from: '\tresponse_consume(response, &body);',
+    to: '\tbody.is_err = 1;',
   },
   {
     file: 'function/forward.c', why: 'every error-code reads as no answer in time', suites: ['forward'],
-    from: '\t\ta.code = fr.v.code;',
+    from: '\t\ta.code = fr.code;',
     to: '\t\ta.code = CODE_DEADLINE;',
   },
   {
@@ -330,7 +330,7 @@ export const mutants = [
   },
   // ---------------------------------------------------------------- adapters
   {
-    file: 'function/kit.h', why: 'header names match only in lower case', suites: ['unit', 'component'],
+    file: 'lib/pw_handle.c', why: 'header names match only in lower case', suites: ['unit', 'component'],
     from: '\t\tif (c >= \'A\' && c <= \'Z\') {\n\t\t\tc = (char)(c + 32);\n\t\t}\n\t\tif (c != lower[i]) {',
     to: '\t\tif (c != lower[i]) {',
   },
@@ -370,9 +370,24 @@ export const mutants = [
     to: 'if (0 && !direct && res.status == PW_CAPTURED) {',
   },
   {
-    file: 'function/http.c', why: 'a capture with no sink is acknowledged', suites: ['http'],
+    file: 'function/http_env.c', why: 'a capture with no sink is acknowledged', suites: ['http'],
     from: 'if (fwd == SINK_NONE) {',
     to: 'if (0) {',
+  },
+  {
+    file: 'function/settings.h', why: 'the Spin flavour has no body-limit variable', suites: ['http'],
+    from: '"panora_webhook_max_body", \\\n\t\tREAD_WAGI | READ_HTTP | READ_SPIN,',
+    to: '"panora_webhook_max_body", \\\n\t\tREAD_WAGI | READ_HTTP,',
+  },
+  {
+    file: 'function/kit.h', why: 'a 405 is answered without Allow: POST', suites: ['unit', 'wagi'],
+    from: 'h.allow_post = res->status == PW_ERR_METHOD_NOT_ALLOWED;',
+    to: 'h.allow_post = 0;',
+  },
+  {
+    file: 'function/settings.h', why: 'a setting is taken under a name it only begins', suites: ['unit'],
+    from: '&& name_len == strlen(t->name) && memcmp(name, t->name, name_len) == 0)',
+    to: '&& memcmp(name, t->name, name_len) == 0)',
   },
   {
     file: 'function/store.c', why: 'a known connection is stored again over the first', suites: ['http'],

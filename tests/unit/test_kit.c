@@ -1,8 +1,10 @@
 /*
  * test_kit.c -- what every adapter shares (function/kit.h), tested on its
  * own: header-name matching in any case, repeated headers, strict size
- * parsing with overflow (size_t is 32 bits in wasm32), the bump arena, and
- * the refusal for a body read that failed.
+ * parsing with overflow (size_t is 32 bits in wasm32), the bump arena, the
+ * refusal for a body read that failed, the request stages every adapter
+ * shares (body limit, POST pre-check, answer head) and the settings list
+ * (function/settings.h).
  *
  *   build/tests/test_kit
  */
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 
 #include "kit.h"
+#include "settings.h"
 
 static void
 note(pw_request *req, unsigned *seen, const char *name, const char *value)
@@ -132,14 +135,107 @@ test_body_refusals(void **state)
 	pw_result res;
 
 	(void)state;
-	kit_refuse_body(&res, KIT_BODY_TOO_LARGE);
+	memset(&res, 0, sizeof res);
+	assert_int_equal(kit_body_step(&res, KIT_BODY_OK), KIT_GO);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(kit_body_step(&res, KIT_BODY_TOO_LARGE), KIT_STOP);
 	assert_int_equal(pw_status_http(res.status), 413);
-	kit_refuse_body(&res, KIT_BODY_SHORT);
+	assert_int_equal(kit_body_step(&res, KIT_BODY_SHORT), KIT_STOP);
 	assert_int_equal(res.status, PW_ERR_MALFORMED_REQUEST);
 	assert_string_equal(res.message, "body is shorter than CONTENT_LENGTH");
-	kit_refuse_body(&res, KIT_BODY_ERROR);
+	assert_int_equal(kit_body_step(&res, KIT_BODY_ERROR), KIT_STOP);
 	assert_string_equal(res.message, "the body could not be read");
 	assert_null(res.record.connection_token.ptr);
+}
+
+static pw_span
+span(const char *s)
+{
+	pw_span v;
+
+	v.ptr = s;
+	v.len = s != NULL ? strlen(s) : 0;
+	return v;
+}
+
+static void
+test_body_limit_and_post_precheck(void **state)
+{
+	pw_context ctx;
+
+	(void)state;
+	kit_limit(&ctx, span(NULL));
+	assert_int_equal(ctx.body_max, PW_BODY_MAX);
+	kit_limit(&ctx, span("1000"));
+	assert_int_equal(ctx.body_max, 1000);
+	kit_limit(&ctx, span("1k"));
+	assert_int_equal(ctx.body_max, PW_BODY_MAX);       /* not a number: the default */
+	kit_limit(&ctx, span("99999999999999999999999"));
+	assert_int_equal(ctx.body_max, PW_BODY_MAX);
+	assert_true(kit_wants_body(span("POST")));
+	assert_false(kit_wants_body(span("post")));
+	assert_false(kit_wants_body(span("GET")));
+	assert_false(kit_wants_body(span("POSTS")));
+	assert_false(kit_wants_body(span(NULL)));
+}
+
+static void
+test_answer_heads(void **state)
+{
+	pw_result res;
+	kit_head h;
+
+	(void)state;
+	kit_refuse(&res, PW_IGNORED, NULL);
+	h = kit_head_of(&res, 1);
+	assert_int_equal(h.status, 200);
+	assert_true(h.receipt);
+	assert_string_equal(h.content_type, "text/plain; charset=utf-8");
+	h = kit_head_of(&res, 0);                          /* a direct WAGI call */
+	assert_false(h.receipt);
+	assert_string_equal(h.content_type, "application/json");
+	kit_refuse(&res, PW_ERR_METHOD_NOT_ALLOWED, NULL);
+	h = kit_head_of(&res, 1);
+	assert_int_equal(h.status, 405);
+	assert_true(h.allow_post);
+	assert_false(h.receipt);
+	assert_string_equal(h.reason, pw_status_reason(PW_ERR_METHOD_NOT_ALLOWED));
+	kit_refuse(&res, PW_ERR_BAD_SIGNATURE, NULL);
+	assert_false(kit_head_of(&res, 1).allow_post);
+}
+
+static void
+test_settings_by_reader_and_name(void **state)
+{
+	kit_settings s;
+
+	(void)state;
+	memset(&s, 0, sizeof s);
+	kit_setting_take(&s, READ_HTTP, "PANORA_WEBHOOK_MAX_BODY", 23, "512", 3);
+	kit_setting_take(&s, READ_HTTP, "PANORA_WEBHOOK_FORWARD_URL", 26, "http://h/", 9);
+	kit_setting_take(&s, READ_HTTP, "PANORA_API_KEY", 14, "k", 1);       /* the catch-up's */
+	kit_setting_take(&s, READ_HTTP, "PANORA_WEBHOOK_SECRE", 20, "x", 1); /* a prefix */
+	kit_setting_take(&s, READ_HTTP, "PANORA_WEBHOOK_SECRET", 21, "", 0); /* empty: unset */
+	assert_memory_equal(s.max_body.ptr, "512", 3);
+	assert_memory_equal(s.forward.url.ptr, "http://h/", 9);
+	assert_null(s.api_key.ptr);
+	assert_null(s.secret.ptr);
+	kit_setting_take(&s, READ_CATCHUP, "PANORA_API_KEY", 14, "k", 1);
+	assert_memory_equal(s.api_key.ptr, "k", 1);
+	/* every setting has both names, and the Spin one is the environment
+	   one in lower case */
+	{
+		size_t i, j;
+
+		for (i = 0; i < KIT_SETTINGS_COUNT; i++) {
+			const char *e = kit_env_settings[i].name, *v = kit_spin_settings[i].name;
+
+			assert_int_equal(strlen(e), strlen(v));
+			for (j = 0; e[j] != 0; j++) {
+				assert_int_equal(v[j], e[j] >= 'A' && e[j] <= 'Z' ? e[j] + 32 : e[j]);
+			}
+		}
+	}
 }
 
 static void
@@ -161,6 +257,23 @@ test_unkept_keeps_only_metadata(void **state)
 	assert_string_equal(res.message, pw_status_message(PW_ERR_SINK_FAILED));
 }
 
+static void
+test_bufsink_as_a_bounded_buffer(void **state)
+{
+	char mem[8];
+	bufsink m = { NULL, 0, 0, sizeof mem, mem };
+
+	(void)state;
+	bufsink_puts(&m, "abcde");
+	bufsink_flush(&m);                                 /* nowhere to go: kept */
+	assert_int_equal(m.len, 5);
+	bufsink_puts(&m, "fghij");
+	assert_int_equal(m.len, 10);                       /* cut: len > cap */
+	assert_memory_equal(mem, "abcdefgh", 8);
+	bufsink_puts(&m, "k");
+	assert_int_equal(m.len, 11);
+}
+
 int
 main(void)
 {
@@ -171,6 +284,10 @@ main(void)
 		cmocka_unit_test(test_bump_arena),
 		cmocka_unit_test(test_body_refusals),
 		cmocka_unit_test(test_unkept_keeps_only_metadata),
+		cmocka_unit_test(test_body_limit_and_post_precheck),
+		cmocka_unit_test(test_answer_heads),
+		cmocka_unit_test(test_settings_by_reader_and_name),
+		cmocka_unit_test(test_bufsink_as_a_bounded_buffer),
 	};
 
 	return cmocka_run_group_tests_name("kit", tests, NULL, NULL);

@@ -1,0 +1,43 @@
+/*
+ * http_env.c -- the portable flavour of the wasi:http component
+ * (build/panora-webhook-http.wasm, for wasmtime serve and any wasi:http
+ * host): its settings come from the environment (wasi:cli/environment),
+ * and its one sink is the forward. With no forward URL a capture is not
+ * acknowledged: 500 no_sink, and Panora sends it again.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http.h"
+
+IMPORT("wasi:cli/environment@0.2.0", "get-environment")
+void get_environment(void *ret);
+
+/* see http.h */
+void
+flavour_settings(kit_settings *s)
+{
+	struct { cabi_str *ptr; size_t len; } env;   /* list<tuple<string, string>> */
+	size_t i;
+
+	get_environment(&env);
+	for (i = 0; i < env.len; i++) {
+		const cabi_str *name = &env.ptr[2 * i], *value = name + 1;
+
+		kit_setting_take(s, READ_HTTP, name->ptr, name->len, value->ptr,
+			value->len);
+	}
+}
+
+/* see http.h */
+const char *
+flavour_keep(pw_result *res, const kit_settings *s)
+{
+	sink_result fwd = forward_record(res, &s->forward);
+
+	if (fwd == SINK_NONE) {
+		kit_unkept(res, PW_ERR_NO_SINK, "no sink is configured for captured "
+			"records (PANORA_WEBHOOK_FORWARD_URL), so it is not acknowledged");
+	}
+	return fwd == SINK_KEPT ? "forwarded" : NULL;
+}

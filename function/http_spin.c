@@ -1,0 +1,53 @@
+/*
+ * http_spin.c -- the Spin flavour of the wasi:http component
+ * (build/panora-webhook-spin.wasm): its settings are Spin variables
+ * (wasi:config/store, each one mapped in deploy/spin/spin.toml), and a
+ * captured record is kept in the key-value store "default" (store.c) and,
+ * when panora_webhook_forward_url is set, forwarded too. Panora gets its
+ * 2xx only once every configured sink has the record.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "http.h"
+
+/* see http.h: every setting the Spin flavour reads, by its variable name;
+   unset, empty or unreadable is unset */
+void
+flavour_settings(kit_settings *s)
+{
+	size_t i;
+
+	for (i = 0; i < KIT_SETTINGS_COUNT; i++) {
+		const kit_setting *t = &kit_spin_settings[i];
+		pw_span v;
+
+		if (!(t->readers & READ_SPIN)) {
+			continue;
+		}
+		v = spin_variable(t->name);
+		if (v.ptr != NULL) {
+			*kit_setting_at(s, t) = v;
+		}
+	}
+}
+
+/* see http.h */
+const char *
+flavour_keep(pw_result *res, const kit_settings *s)
+{
+	sink_result st = store_record(res), fwd;
+
+	if (st == SINK_FAILED) {
+		return NULL;
+	}
+	fwd = forward_record(res, &s->forward);
+	if (fwd == SINK_FAILED) {
+		return NULL;
+	}
+	if (fwd == SINK_KEPT) {
+		return st == SINK_KEPT ? "new forwarded" : "known forwarded";
+	}
+	return st == SINK_KEPT ? "new" : "known";
+}
