@@ -16,7 +16,7 @@
  * The sender (Panora) gets a receipt on success, one plain-text line that
  * never holds the token (pw_write_receipt), and the JSON error body
  * otherwise. A capture is acknowledged only once a sink has it: with no
- * sink, 500 no_sink; a sink that fails, 503 (Panora sends it again). One
+ * sink, 500 no_sink; a sink that fails, 503 (not acknowledged). One
  * JSON log line per request goes to stderr, as from the WAGI module.
  *
  * The body is read in chunks and refused with 413 as soon as it passes the

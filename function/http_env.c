@@ -3,7 +3,7 @@
  * (build/panora-webhook-http.wasm, for wasmtime serve and any wasi:http
  * host): its settings come from the environment (wasi:cli/environment),
  * and its one sink is the forward. With no forward URL a capture is not
- * acknowledged: 500 no_sink, and Panora sends it again.
+ * acknowledged: 500 no_sink (the catch-up command brings it back).
  */
 #include <stddef.h>
 #include <stdint.h>

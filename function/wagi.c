@@ -16,8 +16,8 @@
  * capture is answered with the record as JSON. Under a WAGI host
  * (REQUEST_METHOD set) the answer only goes back to the sender, and Panora
  * keeps whatever a 2xx carries, so nothing on the user's side would keep
- * the token: a capture is refused with 500 no_sink (Panora sends it again
- * once), an ignored event gets the plain-text receipt, and errors keep
+ * the token: a capture is refused with 500 no_sink (not acknowledged;
+ * the catch-up brings it back), an ignored event gets the plain-text receipt, and errors keep
  * their JSON bodies.
  *
  * Only raw WASI calls are used: no getenv (wasi-libc's environ set-up
@@ -323,8 +323,7 @@ main(void)
 	}
 	if (!direct && res.status == PW_CAPTURED) {
 		/* a WAGI host only relays the answer to the sender: nothing on
-		   the user's side would keep the record, so it is not acknowledged
-		   and Panora sends it again */
+		   the user's side would keep the record, so it is not acknowledged */
 		kit_unkept(&res, PW_ERR_NO_SINK, "a WAGI host keeps nothing: deploy "
 			"the Spin flavour or a forward (README: where the record goes)");
 	}

@@ -24,7 +24,8 @@
 // changes the first. The sender gets a plain-text receipt for a 2xx
 // ("captured <id_connection> new" or "known", "ignored <type>"), never the
 // record, and the JSON error body otherwise; a store that fails answers 503
-// storage_failed, so that Panora sends the delivery again.
+// storage_failed: the record is not acknowledged (Panora retries ecommerce
+// once; the catch-up brings back the rest).
 //
 // Hostile traffic: no request of any shape ends the process; the store
 // waits at most STORE_BUSY_MS for a lock; connections are capped and every
@@ -161,7 +162,7 @@ export async function startServer(env = process.env, { log: write = (l) => proce
       try {
         kept = store.upsert(answer.record) ? 'new' : 'known';
       } catch (e) {
-        const failed = { outcome: 'rejected', error: 'storage_failed', message: 'the record could not be stored; Panora will send it again' };
+        const failed = { outcome: 'rejected', error: 'storage_failed', message: 'the record could not be stored, so it is not acknowledged' };
         log(JSON.stringify({ ...answer.log, outcome: 'rejected', http: 503, error: 'storage_failed', store: e.code ?? 'error' }));
         return send(res, 503, failed);
       }
