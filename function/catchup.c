@@ -58,35 +58,10 @@ void cli_exit(int32_t is_err);
 #define CHUNK (64u * 1024u)
 #define ARENA_SIZE (1024u * 1024u + 2u * CHUNK)
 
-static unsigned char arena[ARENA_SIZE] __attribute__((aligned(16)));
-static size_t arena_used;
+HTTP_ARENA(ARENA_SIZE)              /* see arena.h: forward.c takes its scratch here too */
+
 static unsigned char element[PW_CATCHUP_ELEMENT_MAX];
 static pw_catchup list;
-
-EXPORT("cabi_realloc")
-void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size);
-
-void *
-cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
-{
-	return cabi_bump(arena, ARENA_SIZE, &arena_used, old, old_size, align,
-		new_size);
-}
-
-/* see http.h: forward.c takes its scratch here too */
-char *
-http_rest(size_t *cap)
-{
-	*cap = ARENA_SIZE - arena_used;
-	return (char *)arena + arena_used;
-}
-
-/* see http.h */
-void
-http_take(size_t n)
-{
-	arena_used += n;
-}
 
 /* ------------------------------------------------------------------ */
 /* The run's state                                                      */
