@@ -163,6 +163,9 @@ export function startCatchup(cfg, { store, log, stallMs = STALL_MS, runMaxMs = R
       const reader = await load();
       try {
         for await (const chunk of res.body ?? []) {     // no body: an empty answer
+          // an abort that the body stream has not passed on yet still ends
+          // the run here, at the next piece
+          if (why !== null) throw new Error(why);
           kick();
           take(reader, chunk);
         }
