@@ -2,13 +2,15 @@
  * abi.h -- the wasi:http and wasi:io side of the canonical ABI that more
  * than one file lowers by hand: the shapes of the results the imports
  * return, the imports themselves (core signatures), and the output-stream
- * writer of streams.c. Declarations only.
+ * writer of streams.c; and the two small constructors (a span, a header
+ * entry) that each lowering file would otherwise write again.
  */
 #ifndef PW_ABI_H
 #define PW_ABI_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bufsink.h"
 #include "kit.h"
@@ -23,6 +25,28 @@
 typedef struct {
 	cabi_str name, value;                 /* tuple<string, list<u8>>   */
 } cabi_entry;
+
+/* (p, n) as a span */
+static inline pw_span
+span_of(const char *p, size_t n)
+{
+	pw_span s;
+
+	s.ptr = p;
+	s.len = n;
+	return s;
+}
+
+/* A header field for fields.from-list: `name` (a C string), value bytes. */
+static inline cabi_entry
+entry(const char *name, const char *value, size_t len)
+{
+	cabi_entry e;
+
+	e.name = span_of(name, strlen(name));
+	e.value = span_of(value, len);
+	return e;
+}
 
 typedef struct {                          /* result<own<T>, _>         */
 	uint8_t is_err;

@@ -92,16 +92,6 @@ catchup_fail(const char *reason, const char *detail)
 /* ------------------------------------------------------------------ */
 
 
-static pw_span
-span_of(const char *p, size_t n)
-{
-	pw_span s;
-
-	s.ptr = p;
-	s.len = n;
-	return s;
-}
-
 static int
 url_split(pw_url *u, pw_span s)
 {
@@ -236,18 +226,6 @@ wait_ready(int32_t pollable, int64_t ns)
 /* ------------------------------------------------------------------ */
 /* The list request                                                     */
 /* ------------------------------------------------------------------ */
-
-static cabi_entry
-entry(const char *name, const char *value, size_t len)
-{
-	cabi_entry e;
-
-	e.name.ptr = name;
-	e.name.len = strlen(name);
-	e.value.ptr = value;
-	e.value.len = len;
-	return e;
-}
 
 /* GET <path> with the API key; the outgoing request, or -1. */
 static int32_t

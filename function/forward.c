@@ -295,18 +295,6 @@ sign(forward_job *j, const pw_result *res)
 	j->ts_len = pw_u64_dec(j->ts, j->now);
 }
 
-static cabi_entry
-entry(const char *name, const char *value, size_t len)
-{
-	cabi_entry e;
-
-	e.name.ptr = name;
-	e.name.len = strlen(name);
-	e.value.ptr = value;
-	e.value.len = len;
-	return e;
-}
-
 /* The outgoing request, its headers set; KIT_NO_HANDLE when the host
    refuses one of its parts. */
 static int32_t

@@ -85,16 +85,6 @@ HTTP_ARENA(ARENA_SIZE)              /* see arena.h */
 
 static pw_context ctx;
 
-static pw_span
-span_of(const char *p, size_t n)
-{
-	pw_span s;
-
-	s.ptr = p;
-	s.len = n;
-	return s;
-}
-
 /* ------------------------------------------------------------------ */
 /* Request                                                              */
 /* ------------------------------------------------------------------ */
