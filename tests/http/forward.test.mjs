@@ -20,7 +20,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { within } from '../lib/proc.mjs';
-import { backend, send, serve } from './serve.mjs';
+import { backend, keepAliveBackend, send, serve } from './serve.mjs';
 
 const HTTP = 'build/panora-webhook-http.wasm';
 const SECRET = `whsec_${crypto.randomBytes(8).toString('hex')}`;
@@ -96,17 +96,9 @@ const start = async (env, opts) => {
 
 describe('the forward lets go of every connection it used', () => {
   test('a keep-alive backend that answers 200 with a body: no socket or descriptor piles up', async () => {
-    const open = new Set();
-    let opened = 0;
-    const server = http.createServer({ keepAlive: true, keepAliveTimeout: 60000 }, (req, res) => {
-      req.resume();
-      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('OK'); });
-    });
-    server.on('connection', (s) => { opened++; open.add(s); s.on('close', () => open.delete(s)); });
-    server.keepAliveTimeout = 60000;
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
-    const srv = await start({ PANORA_WEBHOOK_FORWARD_URL: `http://127.0.0.1:${server.address().port}/hooks?${QUERY}` });
+    const kept = await keepAliveBackend();
+    closers.push(kept.close);
+    const srv = await start({ PANORA_WEBHOOK_FORWARD_URL: `http://127.0.0.1:${kept.port}/hooks?${QUERY}` });
 
     const N = 40;
     for (let i = 0; i < 3; i++) {
@@ -119,9 +111,9 @@ describe('the forward lets go of every connection it used', () => {
       assert.equal(r.status, 200, `delivery ${i}: ${r.body}`);
     }
     const fdsAfter = groupFds(srv.pgid);
-    console.log(`# ${N} deliveries: ${opened} backend connections opened, ${open.size} still open; `
+    console.log(`# ${N} deliveries: ${kept.opened()} backend connections opened, ${kept.open()} still open; `
       + `jco descriptors ${fdsAfterWarmup} after 3, ${fdsAfter} after ${N}`);
-    assert.ok(open.size <= 2, `${open.size} connections to the backend are still open after ${N} deliveries`);
+    assert.ok(kept.open() <= 2, `${kept.open()} connections to the backend are still open after ${N} deliveries`);
     assert.ok(fdsAfter - fdsAfterWarmup <= 4, `jco's processes went from ${fdsAfterWarmup} to ${fdsAfter} descriptors`);
   });
 });

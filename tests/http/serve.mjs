@@ -81,6 +81,27 @@ export const forwardId = (idConnection) =>
 // n-th request (from 0): a status, or 'hang' (never answer). Every request
 // is verified; `messages` holds what it accepted, `attempts` everything.
 // `port` (default: any) lets a test bring a backend back where it was.
+// A backend that keeps connections alive and answers 200 with a body, as
+// Express's res.sendStatus(200) does, counting its connections: `opened()`,
+// `open()` (still open now), `port`, `close()`.
+export async function keepAliveBackend() {
+  const live = new Set();
+  let opened = 0;
+  const server = http.createServer({ keepAlive: true, keepAliveTimeout: 60000 }, (req, res) => {
+    req.resume();
+    req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('OK'); });
+  });
+  server.on('connection', (s) => { opened++; live.add(s); s.on('close', () => live.delete(s)); });
+  server.keepAliveTimeout = 60000;
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    opened: () => opened,
+    open: () => live.size,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
 export async function backend({ secret = `whsec_${crypto.randomBytes(24).toString('base64')}`, mode = () => 204, port = 0 } = {}) {
   const wh = new Webhook(secret);
   const attempts = [];

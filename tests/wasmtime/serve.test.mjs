@@ -20,7 +20,7 @@ import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
 import { FIELDS, receipt } from '../../deploy/host/handler.mjs';
 import { within } from '../lib/proc.mjs';
 import { WASMTIME_SKIP, wasmtimeServe, wasmtimeServeFails } from '../lib/wasmtime.mjs';
-import { backend, forwardId, send } from '../http/serve.mjs';
+import { backend, forwardId, keepAliveBackend, send } from '../http/serve.mjs';
 
 const HTTP = 'build/panora-webhook-http.wasm';
 const SPIN = 'build/panora-webhook-spin.wasm';
@@ -230,18 +230,10 @@ describe('wasmtime serve: limits, a new instance per request, concurrency', { sk
 // so wasmtime's client can reuse or close the connection; nothing piles up.
 describe('the forward through wasmtime\'s outgoing-handler lets go of every connection it used', { skip: WASMTIME_SKIP }, () => {
   for (const reuse of [null, '128']) test(`60 deliveries to a keep-alive backend answering 200 "OK"${reuse ? `, one instance for ${reuse} requests` : ''}: at most a couple of connections stay open`, async () => {
-    const open = new Set();
-    let opened = 0;
-    const server = http.createServer({ keepAlive: true, keepAliveTimeout: 60000 }, (req, res) => {
-      req.resume();
-      req.on('end', () => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('OK'); });
-    });
-    server.on('connection', (s) => { opened++; open.add(s); s.on('close', () => open.delete(s)); });
-    server.keepAliveTimeout = 60000;
-    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const kept = await keepAliveBackend();
     const secret = `whsec_${crypto.randomBytes(8).toString('hex')}`;
     const srv = await wasmtimeServe(HTTP, { env: {
-      PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_FORWARD_URL: `http://127.0.0.1:${server.address().port}/hooks`,
+      PANORA_WEBHOOK_SECRET: secret, PANORA_WEBHOOK_FORWARD_URL: `http://127.0.0.1:${kept.port}/hooks`,
       PANORA_WEBHOOK_FORWARD_SECRET: `whsec_${crypto.randomBytes(24).toString('base64')}`,
     }, flags: reuse ? ['--max-instance-reuse-count', reuse] : [] });
     try {
@@ -253,12 +245,11 @@ describe('the forward through wasmtime\'s outgoing-handler lets go of every conn
         assert.equal(r.status, 200, `delivery ${i}: ${r.body}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
-      console.log(`# ${N} deliveries: ${opened} backend connections opened, ${open.size} still open`);
-      assert.ok(open.size <= 2, `${open.size} connections to the backend are still open after ${N} deliveries`);
+      console.log(`# ${N} deliveries: ${kept.opened()} backend connections opened, ${kept.open()} still open`);
+      assert.ok(kept.open() <= 2, `${kept.open()} connections to the backend are still open after ${N} deliveries`);
     } finally {
       await srv.stop();
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await kept.close();
     }
   });
 });
