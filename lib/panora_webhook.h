@@ -20,6 +20,10 @@
  *     record is valid as long as both are left untouched.
  *   - One error enum, pw_status, mapped to HTTP statuses and stable
  *     machine-readable codes by one table (pw_status_http, pw_status_code).
+ *   - One return convention below it, as jsmn's: a count (>= 0) or a
+ *     negative named error (pw_decode_error, pw_json_error, PW_KEY_FULL);
+ *     a call with nothing to count returns its _OK (0) or a negative
+ *     named error (pw_url_result); a question returns 1 or 0.
  *   - JSON is checked against the full RFC 8259 grammar and UTF-8 by a
  *     non-recursive scanner before jsmn tokenises it; depth, token count
  *     and member count are bounded.
@@ -371,11 +375,19 @@ void pw_write_log(const pw_result *res, pw_sink *sink, void *arg);
 /* Building blocks (exposed for tests, fuzzing and other adapters)      */
 /* ------------------------------------------------------------------ */
 
+/** Why a decoder (hex, base64, a JSON string's inside) refused its input. */
+typedef enum {
+	PW_DECODE_INVALID = -1, /* not that encoding: a character, escape or   */
+	                        /*   length no encoder makes                   */
+	PW_DECODE_CAP     = -2  /* well formed so far, but `out` is too small  */
+} pw_decode_error;
+
 /**
  * \brief Decode hex (upper or lower case) into `out`.
- * \return the number of bytes written, or -1 if `hex_len` is odd, a digit
- *         is not hex, or the result would exceed `cap` (then `out` is
- *         zeroed up to `cap`). Runs in time that depends only on lengths.
+ * \return the number of bytes written; else PW_DECODE_INVALID if `hex_len`
+ *         is odd, else PW_DECODE_CAP if the result would exceed `cap`,
+ *         else PW_DECODE_INVALID if a digit is not hex (on any error `out`
+ *         is zeroed up to `cap`). Runs in time that depends only on lengths.
  */
 long pw_hex_decode(unsigned char *out, size_t cap, const char *hex,
 	size_t hex_len);
@@ -433,8 +445,9 @@ long pw_json_check(const char *js, size_t len);
  * and invalid UTF-8. `out` may equal `in` (decoding in place: the output
  * never overtakes the input); otherwise they MUST NOT overlap. `cap >= len`
  * is always enough.
- * \return the number of bytes written, or -1 (then nothing useful is in
- *         `out`).
+ * \return the number of bytes written, PW_DECODE_INVALID, or PW_DECODE_CAP
+ *         when the decoded text would exceed `cap`, whichever comes first
+ *         (after an error nothing useful is in `out`).
  */
 long pw_json_unescape(unsigned char *out, size_t cap, const char *in,
 	size_t len);

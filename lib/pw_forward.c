@@ -44,15 +44,12 @@ pw_base64_decode(unsigned char *out, size_t cap, const char *in, size_t len)
 		len--;
 		bits++;
 	}
-	if (bits > 0 && (len + bits) % 4 != 0) {
-		return -1;
-	}
-	if (len % 4 == 1) {
-		return -1;
+	if ((bits > 0 && (len + bits) % 4 != 0) || len % 4 == 1) {
+		return PW_DECODE_INVALID;
 	}
 	n = len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
 	if (n > cap) {
-		return -1;
+		return PW_DECODE_CAP;
 	}
 	bits = 0;
 	for (i = 0; i < len; i++) {
@@ -69,7 +66,7 @@ pw_base64_decode(unsigned char *out, size_t cap, const char *in, size_t len)
 	acc = 0;
 	if (bad < 0) {
 		pw_wipe(out, o);
-		return -1;
+		return PW_DECODE_INVALID;
 	}
 	return (long)o;
 }

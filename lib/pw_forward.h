@@ -121,8 +121,9 @@ size_t pw_u64_dec(char out[20], uint64_t v);
 /**
  * \brief Decode base64 (standard alphabet; '=' padding optional, but only
  * at the end) into `out`.
- * \return the number of bytes written, or -1 for any other character, a
- *         length no encoder makes, or more than `cap` bytes.
+ * \return the number of bytes written; PW_DECODE_INVALID for a length no
+ *         encoder makes or any other character; PW_DECODE_CAP for more
+ *         than `cap` bytes (checked before any character).
  */
 long pw_base64_decode(unsigned char *out, size_t cap, const char *in,
 	size_t len);

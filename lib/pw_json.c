@@ -466,6 +466,7 @@ pw__json_parse(jsmntok_t *toks, const char *js, size_t len, int utf8_ok)
 /* Decoding                                                             */
 /* ------------------------------------------------------------------ */
 
+/* The value of the four hex digits at p, or -1 if one is not hex. */
 static long
 hex4(const unsigned char *p)
 {
@@ -538,7 +539,7 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 			if (q < end && *q >= 0x80) {
 				n = utf8_seq(q, end);
 				if (n == 0) {
-					return -1;
+					return PW_DECODE_INVALID;
 				}
 				q += n;
 				continue;
@@ -548,7 +549,7 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 		n = (size_t)(q - p);
 		if (n > 0) {
 			if (cap - o < n) {
-				return -1;
+				return PW_DECODE_CAP;
 			}
 			if (out + o != p) {
 				memmove(out + o, p, n);
@@ -560,7 +561,7 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 			return (long)o;
 		}
 		if (*p != '\\' || end - p < 2) {
-			return -1;                  /* raw quote or control, lone '\\' */
+			return PW_DECODE_INVALID;   /* raw quote or control, lone '\\' */
 		}
 		switch (p[1]) {
 		case '"':  cp = '"';  break;
@@ -573,10 +574,10 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 		case 't':  cp = '\t'; break;
 		case 'u':
 			if (end - p < 6 || (cp = hex4(p + 2)) < 0) {
-				return -1;
+				return PW_DECODE_INVALID;
 			}
 			if (cp >= 0xDC00 && cp <= 0xDFFF) {
-				return -1;              /* lone low surrogate */
+				return PW_DECODE_INVALID;  /* lone low surrogate */
 			}
 			if (cp >= 0xD800 && cp <= 0xDBFF) {
 				long lo;
@@ -584,7 +585,7 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 				if (end - p < 12 || p[6] != '\\' || p[7] != 'u'
 					|| (lo = hex4(p + 8)) < 0xDC00 || lo > 0xDFFF)
 				{
-					return -1;          /* lone high surrogate */
+					return PW_DECODE_INVALID; /* lone high surrogate */
 				}
 				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
 				p += 6;
@@ -592,12 +593,12 @@ pw__json_unescape(unsigned char *out, size_t cap, const char *in, size_t len,
 			p += 4;
 			break;
 		default:
-			return -1;
+			return PW_DECODE_INVALID;
 		}
 		p += 2;
 		n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
 		if (cap - o < n) {
-			return -1;
+			return PW_DECODE_CAP;
 		}
 		/* the escape was at least as long as what it stands for, so in
 		   place the write stays behind the read */

@@ -77,16 +77,14 @@ long
 pw_hex_decode(unsigned char *out, size_t cap, const char *hex, size_t hex_len)
 {
 	size_t n = hex_len / 2;
+	long r = (hex_len & 1) != 0 ? PW_DECODE_INVALID
+		: n > cap ? PW_DECODE_CAP
+		: hex_decode_ct(out, hex, n) ? (long)n : PW_DECODE_INVALID;
 
-	if ((hex_len & 1) != 0 || n > cap) {
+	if (r < 0) {
 		pw_wipe(out, cap);
-		return -1;
 	}
-	if (!hex_decode_ct(out, hex, n)) {
-		pw_wipe(out, cap);
-		return -1;
-	}
-	return (long)n;
+	return r;
 }
 
 /* ------------------------------------------------------------------ */

@@ -27,12 +27,13 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	cap = data[0] % 66;
 	hex++;
 	size--;
-	want = (size % 2 == 0 && size / 2 <= cap) ? (long)(size / 2) : -1;
+	want = size % 2 != 0 ? PW_DECODE_INVALID
+		: size / 2 > cap ? PW_DECODE_CAP : (long)(size / 2);
 	for (i = 0; want >= 0 && i < size; i += 2) {
 		int hi = ref_digit((unsigned char)hex[i]), lo = ref_digit((unsigned char)hex[i + 1]);
 
 		if (hi < 0 || lo < 0) {
-			want = -1;
+			want = PW_DECODE_INVALID;
 		} else {
 			ref[i / 2] = (unsigned char)(hi * 16 + lo);
 		}

@@ -213,8 +213,8 @@ export const mutants = [
   },
   {
     file: 'lib/pw_json.c', why: 'a lone low surrogate escape is decoded', suites: ['unit', 'diff'],
-    from: 'if (cp >= 0xDC00 && cp <= 0xDFFF) {\n\t\t\t\treturn -1;              /* lone low surrogate */',
-    to: 'if (0) {\n\t\t\t\treturn -1;              /* lone low surrogate */',
+    from: 'if (cp >= 0xDC00 && cp <= 0xDFFF) {\n\t\t\t\treturn PW_DECODE_INVALID;  /* lone low surrogate */',
+    to: 'if (0) {\n\t\t\t\treturn PW_DECODE_INVALID;  /* lone low surrogate */',
   },
   {
     file: 'lib/pw_json.c', why: 'a surrogate pair decodes one code point off', suites: ['unit', 'wagi', 'diff'],
@@ -295,8 +295,8 @@ export const mutants = [
   },
   {
     file: 'lib/pw_forward.c', why: 'base64 padding is not checked', suites: ['unit'],
-    from: 'if (bits > 0 && (len + bits) % 4 != 0) {',
-    to: 'if (0) {',
+    from: '(bits > 0 && (len + bits) % 4 != 0) || len % 4 == 1',
+    to: 'len % 4 == 1',
   },
   {
     file: 'function/forward.c', why: 'a 4xx from the backend counts as kept', suites: ['forward'],

@@ -340,7 +340,7 @@ test_base64_against_buffer(void **state)
 		assert_int_equal(pw_base64_decode(raw, sizeof raw, b->text, n), (long)b->raw.n);
 		/* one byte short of room */
 		if (b->raw.n > 0) {
-			assert_int_equal(pw_base64_decode(raw, b->raw.n - 1, b->text, n), -1);
+			assert_int_equal(pw_base64_decode(raw, b->raw.n - 1, b->text, n), PW_DECODE_CAP);
 		}
 	}
 }
@@ -357,7 +357,7 @@ test_base64_refusals(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (pw_base64_decode(raw, sizeof raw, bad[i], strlen(bad[i])) != -1) {
+		if (pw_base64_decode(raw, sizeof raw, bad[i], strlen(bad[i])) != PW_DECODE_INVALID) {
 			fail_msg("accepted \"%s\"", bad[i]);
 		}
 	}

@@ -184,16 +184,18 @@ test_unescape_rejects(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (pw_json_unescape(out, sizeof out, bad[i], strlen(bad[i])) != -1) {
+		if (pw_json_unescape(out, sizeof out, bad[i], strlen(bad[i])) != PW_DECODE_INVALID) {
 			fail_msg("unescape accepted bad input %zu", i);
 		}
 	}
 	/* NUL is a control character */
-	assert_int_equal(pw_json_unescape(out, sizeof out, "a\0b", 3), -1);
-	/* the output capacity is respected */
-	assert_int_equal(pw_json_unescape(out, 3, "abcd", 4), -1);
-	assert_int_equal(pw_json_unescape(out, 3, "\\u00e9\\u00e9", 12), -1);
+	assert_int_equal(pw_json_unescape(out, sizeof out, "a\0b", 3), PW_DECODE_INVALID);
+	/* the output capacity is respected; the first error found is named */
+	assert_int_equal(pw_json_unescape(out, 3, "abcd", 4), PW_DECODE_CAP);
+	assert_int_equal(pw_json_unescape(out, 3, "\\u00e9\\u00e9", 12), PW_DECODE_CAP);
 	assert_int_equal(pw_json_unescape(out, 4, "\\u00e9\\u00e9", 12), 4);
+	assert_int_equal(pw_json_unescape(out, 3, "abcd\\x", 6), PW_DECODE_CAP);
+	assert_int_equal(pw_json_unescape(out, 3, "ab\\x", 4), PW_DECODE_INVALID);
 }
 
 

@@ -195,14 +195,16 @@ test_hex_decode(void **state)
 	assert_int_equal(pw_hex_decode(out, 4, "00fFa9", 6), 3);
 	assert_memory_equal(out, "\x00\xff\xa9", 3);
 	assert_int_equal(pw_hex_decode(out, 4, "", 0), 0);
-	assert_int_equal(pw_hex_decode(out, 4, "abc", 3), -1);        /* odd */
-	assert_int_equal(pw_hex_decode(out, 2, "aabbcc", 6), -1);     /* cap */
-	assert_int_equal(pw_hex_decode(out, 4, "0g", 2), -1);
-	assert_int_equal(pw_hex_decode(out, 4, "G0", 2), -1);
-	assert_int_equal(pw_hex_decode(out, 4, " 0", 2), -1);
-	assert_int_equal(pw_hex_decode(out, 4, "@0", 2), -1);         /* 'A'-1 */
-	assert_int_equal(pw_hex_decode(out, 4, "`0", 2), -1);         /* 'a'-1 */
-	assert_int_equal(pw_hex_decode(out, 4, "\xc1\x30", 2), -1);   /* 'A'|0x80 */
+	assert_int_equal(pw_hex_decode(out, 4, "abc", 3), PW_DECODE_INVALID);  /* odd */
+	assert_int_equal(pw_hex_decode(out, 0, "abc", 3), PW_DECODE_INVALID);  /* odd first */
+	assert_int_equal(pw_hex_decode(out, 2, "aabbcc", 6), PW_DECODE_CAP);
+	assert_int_equal(pw_hex_decode(out, 0, "0g", 2), PW_DECODE_CAP);       /* cap first */
+	assert_int_equal(pw_hex_decode(out, 4, "0g", 2), PW_DECODE_INVALID);
+	assert_int_equal(pw_hex_decode(out, 4, "G0", 2), PW_DECODE_INVALID);
+	assert_int_equal(pw_hex_decode(out, 4, " 0", 2), PW_DECODE_INVALID);
+	assert_int_equal(pw_hex_decode(out, 4, "@0", 2), PW_DECODE_INVALID);   /* 'A'-1 */
+	assert_int_equal(pw_hex_decode(out, 4, "`0", 2), PW_DECODE_INVALID);   /* 'a'-1 */
+	assert_int_equal(pw_hex_decode(out, 4, "\xc1\x30", 2), PW_DECODE_INVALID); /* 'A'|0x80 */
 	assert_memory_equal(out, "\0\0\0\0", 4);                      /* zeroed */
 }
 
