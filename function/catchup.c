@@ -190,7 +190,7 @@ check_forward(const forward_config *f)
 		return fail(w->bad_forward_url, NULL);
 	}
 	ok = f->secret.ptr != NULL
-		&& pw_forward_key_init(&key, f->secret.ptr, f->secret.len);
+		&& pw_forward_key_init(&key, f->secret.ptr, f->secret.len) == PW_FORWARD_KEY_OK;
 	pw_wipe(&key, sizeof key);
 	if (!ok) {
 		return fail(w->bad_forward_secret, NULL);

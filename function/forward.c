@@ -262,7 +262,7 @@ configure(forward_job *j, const forward_config *cfg, pw_result *res)
 			"the forward timeout is not a number of milliseconds from 100 to 10000");
 	}
 	if (cfg->secret.ptr == NULL
-		|| !pw_forward_key_init(&j->key, cfg->secret.ptr, cfg->secret.len))
+		|| pw_forward_key_init(&j->key, cfg->secret.ptr, cfg->secret.len) != PW_FORWARD_KEY_OK)
 	{
 		return kit_unkept(res, PW_ERR_NO_SINK,
 			"the forward secret is not whsec_ and the base64 of 16 to 64 bytes");

@@ -241,15 +241,16 @@ typedef enum {
 pw_key_result pw_keyring_add(pw_keyring *kr, const void *secret, size_t len);
 
 /**
- * \brief Add a comma-separated secret list, as in PANORA_WEBHOOK_SECRET.
+ * \brief Add a comma-separated secret list, as the adapters' secret
+ * setting holds.
  *
  * Spaces and tabs around each entry are trimmed; empty entries are
  * skipped (",," adds nothing). A secret therefore cannot contain a comma
  * or start or end with white space; Panora's secrets (UUIDs, whsec_...)
  * never do.
  *
- * \return the number of secrets added, or -1 if there are more than
- *         PW_MAX_SECRETS in the keyring: the keys are then wiped and
+ * \return the number of secrets added, or PW_KEY_FULL if there are more
+ *         than PW_MAX_SECRETS in the keyring: the keys are then wiped and
  *         `overflow` is set, so pw_handle answers PW_ERR_NO_SECRET.
  */
 int pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len);

@@ -176,7 +176,7 @@ iso8601(char out[20], uint64_t t)
 #define WHSEC "whsec_"
 
 /* see pw_forward.h */
-int
+pw_forward_key_result
 pw_forward_key_init(pw_forward_key *k, const char *secret, size_t len)
 {
 	unsigned char raw[PW_FORWARD_KEY_MAX];
@@ -184,17 +184,17 @@ pw_forward_key_init(pw_forward_key *k, const char *secret, size_t len)
 
 	memset(k, 0, sizeof *k);
 	if (len < sizeof WHSEC - 1 || memcmp(secret, WHSEC, sizeof WHSEC - 1) != 0) {
-		return 0;
+		return PW_FORWARD_KEY_PREFIX;
 	}
 	n = pw_base64_decode(raw, sizeof raw, secret + sizeof WHSEC - 1,
 		len - (sizeof WHSEC - 1));
 	if (n < PW_FORWARD_KEY_MIN) {
 		pw_wipe(raw, sizeof raw);
-		return 0;
+		return n == PW_DECODE_INVALID ? PW_FORWARD_KEY_BASE64 : PW_FORWARD_KEY_LENGTH;
 	}
 	br_hmac_key_init(&k->key, &br_sha256_vtable, raw, (size_t)n);
 	pw_wipe(raw, sizeof raw);
-	return 1;
+	return PW_FORWARD_KEY_OK;
 }
 
 /* see pw_forward.h */

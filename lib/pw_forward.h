@@ -37,14 +37,24 @@ typedef struct {
 	br_hmac_key_context key;
 } pw_forward_key;
 
+/** Why pw_forward_key_init refused a secret (negative values). */
+typedef enum {
+	PW_FORWARD_KEY_OK     =  0,
+	PW_FORWARD_KEY_PREFIX = -1, /* it does not start with "whsec_"        */
+	PW_FORWARD_KEY_BASE64 = -2, /* the rest is not base64                 */
+	PW_FORWARD_KEY_LENGTH = -3  /* it decodes to fewer than               */
+	                            /*   PW_FORWARD_KEY_MIN or more than      */
+	                            /*   PW_FORWARD_KEY_MAX bytes             */
+} pw_forward_key_result;
+
 /**
  * \brief Set up `k` from a "whsec_<base64>" secret (standard alphabet,
- * padding optional; the prefix is required).
- * \return 1, or 0 when `secret` is not "whsec_" followed by the base64 of
- *         PW_FORWARD_KEY_MIN to PW_FORWARD_KEY_MAX bytes (then `k` is
- *         zeroed).
+ * padding optional; the prefix is required, in lower case).
+ * \return PW_FORWARD_KEY_OK, or the reason the secret is unusable (then
+ *         `k` is zeroed).
  */
-int pw_forward_key_init(pw_forward_key *k, const char *secret, size_t len);
+pw_forward_key_result pw_forward_key_init(pw_forward_key *k,
+	const char *secret, size_t len);
 
 /** \brief The webhook-id of `rec` (not NUL-terminated). */
 void pw_forward_id(char out[PW_FORWARD_ID_LEN], const pw_record *rec);

@@ -164,7 +164,7 @@ pw_keyring_add_list(pw_keyring *kr, const char *list, size_t len)
 		if (r == PW_KEY_FULL) {
 			pw_keyring_wipe(kr);
 			kr->overflow = 1;
-			return -1;
+			return PW_KEY_FULL;
 		}
 		added += r == PW_KEY_ADDED;
 	}

@@ -89,6 +89,11 @@ export const mutants = [
     from: 'uint32_t isl = ct_in(let, 0, 6);',
     to: 'uint32_t isl = ct_in(let, 0, 7);',
   },
+  {
+    file: 'lib/pw_verify.c', why: 'hex decoding calls a full output invalid input', suites: ['unit'],
+    from: ': n > cap ? PW_DECODE_CAP',
+    to: ': n > cap ? PW_DECODE_INVALID',
+  },
   // ---------------------------------------------------------------- request checks
   {
     file: 'lib/pw_handle.c', why: 'the signature is MACed without its quotes', suites: ['unit', 'wagi'],
@@ -222,6 +227,11 @@ export const mutants = [
     to: 'cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC01);',
   },
   {
+    file: 'lib/pw_json.c', why: 'a string decoder out of room calls its input invalid', suites: ['unit'],
+    from: '\t\t\tif (cap - o < n) {\n\t\t\t\treturn PW_DECODE_CAP;',
+    to: '\t\t\tif (cap - o < n) {\n\t\t\t\treturn PW_DECODE_INVALID;',
+  },
+  {
     file: 'lib/pw_json.c', why: '\\b decodes as a form feed', suites: ['unit', 'diff'],
     from: "case 'b':  cp = '\\b'; break;",
     to: "case 'b':  cp = '\\f'; break;",
@@ -297,6 +307,11 @@ export const mutants = [
     file: 'lib/pw_forward.c', why: 'base64 padding is not checked', suites: ['unit'],
     from: '(bits > 0 && (len + bits) % 4 != 0) || len % 4 == 1',
     to: 'len % 4 == 1',
+  },
+  {
+    file: 'lib/pw_forward.c', why: 'a forward secret that is not base64 is called the wrong length', suites: ['unit'],
+    from: 'return n == PW_DECODE_INVALID ? PW_FORWARD_KEY_BASE64 : PW_FORWARD_KEY_LENGTH;',
+    to: 'return PW_FORWARD_KEY_LENGTH;',
   },
   {
     file: 'function/forward.c', why: 'a 4xx from the backend counts as kept', suites: ['forward'],

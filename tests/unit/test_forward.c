@@ -161,7 +161,7 @@ test_forward_messages(void **state)
 	(void)state;
 	assert_true(PWT_NFORWARDS >= 8);
 	assert_int_equal(pw_forward_key_init(&key, pwt_forward_secret,
-		strlen(pwt_forward_secret)), 1);
+		strlen(pwt_forward_secret)), PW_FORWARD_KEY_OK);
 	for (i = 0; i < PWT_NFORWARDS; i++) {
 		const pwt_forward *f = &pwt_forwards[i];
 		strbuf out = { outmem, 0, sizeof outmem };
@@ -199,18 +199,22 @@ test_forward_messages(void **state)
 static void
 test_forward_key(void **state)
 {
-	static const char *const bad[] = {
-		"",                                             /* empty          */
-		"whsec_",                                       /* no key         */
-		"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",             /* no prefix      */
-		"WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",       /* prefix case    */
-		"whsec_MfKQ9r8GKYqrTwjU",                       /* 12 bytes       */
-		"whsec_MfKQ9r8GKYqrTwjUPD8IL",                  /* 15 bytes       */
-		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS!",       /* not base64     */
-		"whsec_MfKQ9r8GKYqrTwjUPD8I LPZIo2LaLaSw",      /* a space        */
-		"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw=",      /* bad padding    */
-		("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
-		"AAAAAAAAAAAAAAAAAAAAAAAAAAAA"),                /* 67 bytes       */
+	static const struct {
+		const char *secret;
+		pw_forward_key_result want;
+	} bad[] = {
+		{ "",                                           PW_FORWARD_KEY_PREFIX },
+		{ "whsec_",                                     PW_FORWARD_KEY_LENGTH },  /* no key */
+		{ "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",           PW_FORWARD_KEY_PREFIX },
+		{ "WHSEC_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",     PW_FORWARD_KEY_PREFIX },  /* case */
+		{ "whsec_MfKQ9r8GKYqrTwjU",                     PW_FORWARD_KEY_LENGTH },  /* 12 bytes */
+		{ "whsec_MfKQ9r8GKYqrTwjUPD8I",                 PW_FORWARD_KEY_LENGTH },  /* 15 bytes */
+		{ "whsec_MfKQ9r8GKYqrTwjUPD8IL",                PW_FORWARD_KEY_BASE64 },  /* 21 digits */
+		{ "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS!",     PW_FORWARD_KEY_BASE64 },
+		{ "whsec_MfKQ9r8GKYqrTwjUPD8I LPZIo2LaLaSw",    PW_FORWARD_KEY_BASE64 },  /* a space */
+		{ "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw=",    PW_FORWARD_KEY_BASE64 },  /* padding */
+		{ "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+		  "AAAAAAAAAAAAAAAAAAAAAAAAAAAA",               PW_FORWARD_KEY_LENGTH },  /* 67 bytes */
 	};
 	pw_forward_key k;
 	static const pw_forward_key zero;
@@ -218,15 +222,18 @@ test_forward_key(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		if (pw_forward_key_init(&k, bad[i], strlen(bad[i])) != 0) {
-			fail_msg("accepted %s", bad[i]);
+		pw_forward_key_result r = pw_forward_key_init(&k, bad[i].secret,
+			strlen(bad[i].secret));
+
+		if (r != bad[i].want) {
+			fail_msg("%s: got %d, want %d", bad[i].secret, r, bad[i].want);
 		}
 		assert_memory_equal(&k, &zero, sizeof k);
 	}
 	/* 24 bytes, as generated secrets are; 16 bytes; padding optional */
-	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 38), 1);
-	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILA==", 30), 1);
-	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILA", 28), 1);
+	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 38), PW_FORWARD_KEY_OK);
+	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILA==", 30), PW_FORWARD_KEY_OK);
+	assert_int_equal(pw_forward_key_init(&k, "whsec_MfKQ9r8GKYqrTwjUPD8ILA", 28), PW_FORWARD_KEY_OK);
 	pw_wipe(&k, sizeof k);
 }
 

@@ -177,7 +177,7 @@ test_keyring_list_parsing(void **state)
 	pw_keyring_init(&kr);
 	assert_int_equal(pw_keyring_add_list(&kr, "1,2,3,4,5,6,7,8", 15), 8);
 	pw_keyring_init(&kr);
-	assert_int_equal(pw_keyring_add_list(&kr, "1,2,3,4,5,6,7,8,9", 17), -1);
+	assert_int_equal(pw_keyring_add_list(&kr, "1,2,3,4,5,6,7,8,9", 17), PW_KEY_FULL);
 	memset(zero, 0, sizeof zero);
 	assert_memory_equal(kr.keys, zero, sizeof kr.keys);   /* wiped */
 	assert_int_equal(kr.count, 0);
