@@ -115,10 +115,10 @@ typedef enum {
 	PW_ERR_BAD_SIGNATURE,       /* 401 bad_signature                   */
 	PW_ERR_UNUSABLE_DATA,       /* 422 unusable_data                   */
 	PW_ERR_NO_SECRET,           /* 500 no_secret                       */
-	/* Set by adapters, after pw_handle, about what keeps the record:   */
-	PW_ERR_NO_SINK,             /* 500 no_sink: nothing would keep it  */
-	PW_ERR_SINK_FAILED,         /* 503 sink_failed: the forward failed */
-	PW_ERR_STORAGE_FAILED,      /* 503 storage_failed: a store failed  */
+	/* Never from pw_handle: the caller's verdict on the record:       */
+	PW_ERR_NO_SINK,             /* 500 no_sink: nothing keeps it       */
+	PW_ERR_SINK_FAILED,         /* 503 sink_failed: not forwarded      */
+	PW_ERR_STORAGE_FAILED,      /* 503 storage_failed: not stored      */
 	PW_STATUS_COUNT
 } pw_status;
 
@@ -135,8 +135,8 @@ const char *pw_status_reason(pw_status st);
 const char *pw_status_code(pw_status st);
 
 /**
- * \brief The table's own English sentence for `st`, for adapters that
- * refuse a request without a more precise one. Never NULL.
+ * \brief The table's own English sentence for `st`, for a caller that
+ * refuses a request without a more precise one. Never NULL.
  */
 const char *pw_status_message(pw_status st);
 
@@ -209,8 +209,8 @@ typedef struct {
 	pw_span id_event;    /* set once the signature matched (delivery    */
 	pw_span type;        /*   metadata for logs), else NULL             */
 	pw_record record;    /* filled only for PW_CAPTURED, else all NULL  */
-	const char *cause;   /* static word for the log: why an adapter's   */
-	                     /*   sink failed (a host's error case), or NULL */
+	const char *cause;   /* static word for the log: why the record     */
+	                     /*   was not kept, else NULL                   */
 } pw_result;
 
 /* ------------------------------------------------------------------ */
@@ -268,7 +268,7 @@ typedef struct {
 	pw_span signature;    /* Panora-Signature value; NULL if absent      */
 	pw_span content_type; /* NULL if absent                              */
 	pw_span body;         /* raw body; ptr may be NULL when len is 0     */
-	unsigned repeated;    /* PW_REPEATED_* bits, for hosts that see them */
+	unsigned repeated;    /* PW_REPEATED_* bits, if the caller can tell  */
 } pw_request;
 
 /** pw_request.repeated: the header came more than once (refused). */
@@ -346,8 +346,9 @@ void pw_write_response(const pw_result *res, pw_sink *sink, void *arg);
  * \brief Write the receipt for a 2xx answer to the sender: one line of
  * plain text, never a record field but the signed id_connection:
  *
- *   captured: "captured <id_connection> <kept>\n"  (kept: "new", "known",
- *             "forwarded", "new forwarded", ... as the adapter's sinks say)
+ *   captured: "captured <id_connection> <kept>\n"  (kept: what kept the
+ *             record, in the caller's words: "new", "known", "forwarded",
+ *             "new forwarded", ...)
  *   ignored:  "ignored <type>\n"
  *
  * Panora stores whatever a 2xx carries in a text column, and counts an
@@ -373,7 +374,7 @@ void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
 void pw_write_log(const pw_result *res, pw_sink *sink, void *arg);
 
 /* ------------------------------------------------------------------ */
-/* Building blocks (exposed for tests, fuzzing and other adapters)      */
+/* Building blocks (exposed for tests, fuzzing and other callers)       */
 /* ------------------------------------------------------------------ */
 
 /** Why a decoder (hex, base64, a JSON string's inside) refused its input. */

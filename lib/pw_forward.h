@@ -114,8 +114,9 @@ typedef enum {
  * case), then host[:port], then the path and query. `path` is "/" when
  * the URL ends after the authority; when the URL has a query and no path
  * (`http://h:8080?x=1`), `path` starts with '?' and the request target is
- * "/" followed by it. IPv6 literals are refused: hosts differ in how they
- * take one, so a forward names its backend by host name or IPv4 address.
+ * "/" followed by it. IPv6 literals are refused: HTTP clients differ in
+ * how they take one, so a forward names its backend by host name or IPv4
+ * address.
  * \return PW_URL_OK, or the first reason the URL is unusable (then `u` is
  *         zeroed).
  */

@@ -2,7 +2,7 @@
  * pw_output.c -- the JSON response body, the receipt and the JSON log
  * line.
  *
- * Both go through a caller's sink, so an adapter decides how bytes leave
+ * Both go through a caller's sink, so the caller decides how bytes leave
  * (one buffered write, 4 KiB stream chunks, a test buffer). The record is
  * the only place token values are written; errors and logs carry static
  * messages and, for verified requests only, short metadata.
