@@ -57,7 +57,7 @@ load(const rfc4231 *v, pw_keyring *kr, unsigned char *key, unsigned char *data)
 		memset(data, v->data_byte, v->data_len);
 	}
 	pw_keyring_init(kr);
-	assert_int_equal(pw_keyring_add(kr, key, v->key_len), 1);
+	assert_int_equal(pw_keyring_add(kr, key, v->key_len), PW_KEY_ADDED);
 }
 
 static void
@@ -172,7 +172,7 @@ test_keyring_list_parsing(void **state)
 	assert_int_equal(pw_keyring_add_list(&kr, " \t, ,\t", 6), 0);
 	assert_int_equal(kr.count, 0);
 	assert_int_equal(pw_keyring_add_list(&kr, " x ,y", 5), 2);
-	assert_int_equal(pw_keyring_add(&kr, "", 0), 0);
+	assert_int_equal(pw_keyring_add(&kr, "", 0), PW_KEY_EMPTY);
 	assert_int_equal(kr.count, 2);
 	pw_keyring_init(&kr);
 	assert_int_equal(pw_keyring_add_list(&kr, "1,2,3,4,5,6,7,8", 15), 8);
