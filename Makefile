@@ -75,6 +75,7 @@ CC_ct-early = $(CC_ct) -DPW_CT_SELFTEST_EARLY_EXIT
 CC_fuzz     = clang -std=c11 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 CC_bench    = $(CC) -std=c11 -O2
 WARN_native := -Wconversion
+apt_for = $(if $(filter native bench,$(1)),,$(APT))
 
 # Hot code for speed: where the WAGI module and the handler component spend their time.
 WASM_SIMD ?= -msimd128
@@ -85,14 +86,15 @@ $(BUILD)/wasm/pw_handle.o $(BUILD)/wasm/br/mac/hmac.o $(BUILD)/wasm/br/hash/sha2
 objs = $(patsubst lib/%.c,$(BUILD)/$(1)/%.o,$(wildcard lib/*.c)) \
        $(patsubst src/%.c,$(BUILD)/$(1)/br/%.o,$(BEARSSL_FILES)) \
        $(patsubst %,$(BUILD)/$(1)/fn_%.o,$(2))
+# CONF's compile rules; $(1) is CONF, and $$ a $ left for when a rule runs.
 define conf_rules
-$(BUILD)/$(1)/%.o: lib/%.c $$(HEADERS) | $(if $(filter-out native bench,$(1)),$$(APT))
+$(BUILD)/$(1)/%.o: lib/%.c $$(HEADERS) | $(call apt_for,$(1))
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(WARN) $$(WARN_$(1)) $$(DEFS) $$(INC) -c $$< -o $$@
 $(BUILD)/$(1)/fn_%.o: function/%.c $$(HEADERS) | $$(APT)
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(WARN) $$(DEFS) $$(INC) -c $$< -o $$@
-$(BUILD)/$(1)/br/%.o: $(BEARSSL_SRC)/src/%.c | $(if $(filter-out native bench,$(1)),$$(APT))
+$(BUILD)/$(1)/br/%.o: $(BEARSSL_SRC)/src/%.c | $(call apt_for,$(1))
 	@mkdir -p $$(@D)
 	$$(CC_$(1)) $$(BR_INC) -c $$< -o $$@
 endef
@@ -105,25 +107,27 @@ $(BUILD)/wasm/h_%.o: tests/harness/%.c $(HEADERS) | $(APT)
 # CORE_x: the configuration of core module x, then the function/ sources it
 # links besides lib/. A component line embeds it with its WIT (jco embed) and
 # wraps it (jco new): a new artifact is a CORE_ line and a component line.
-CORE_catcher   := wasm    component
-CORE_http      := wasm-oz http http_env forward streams
-CORE_http_spin := wasm-oz http http_spin forward store variables streams
-CORE_catchup   := wasm-oz catchup catchup_env forward streams
+CORE_catcher      := wasm    component
+CORE_http         := wasm-oz http http_env forward streams
+CORE_http_spin    := wasm-oz http http_spin forward store variables streams
+CORE_catchup      := wasm-oz catchup catchup_env forward streams
 CORE_catchup_spin := wasm-oz catchup catchup_spin forward store variables streams
 JCO       := $(NODE) node_modules/@bytecodealliance/jco/dist/jco.js
 JCO_EMBED := $(NODE) --import ./scripts/jco-preopens.mjs node_modules/@bytecodealliance/jco/dist/jco.js
+SIZE       = @echo "$@: $$(wc -c < $@) bytes"
+NO_ENTRY  := -nostartfiles -Wl,--no-entry -Wl,--gc-sections
 # $(call component,OUTPUT,CORE,WIT DIRECTORY,WIT PREREQUISITES[,EMBED OPTIONS])
 define component
 ARTIFACTS += $(1)
 $(BUILD)/obj/$(2).core.wasm: $(call objs,$(firstword $(CORE_$(2))),$(wordlist 2,99,$(CORE_$(2))))
 	@mkdir -p $$(@D)
-	$$(CC_$(firstword $(CORE_$(2)))) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $$^ -o $$@.tmp
+	$$(CC_$(firstword $(CORE_$(2)))) $$(NO_ENTRY) $$^ -o $$@.tmp
 	$$(WASM_OPT) $(if $(filter wasm-oz,$(CORE_$(2))),-Oz,$$(WASM_OPT_LEVEL)) --strip-debug --strip-producers $$@.tmp -o $$@
 	@rm -f $$@.tmp
 $(1): $(BUILD)/obj/$(2).core.wasm $(4) | $(NPM)
 	$$(JCO_EMBED) embed --wit $(3) $(5) $$< -o $(BUILD)/obj/$(2).embedded.wasm
 	$$(JCO) new $(BUILD)/obj/$(2).embedded.wasm -o $$@
-	@echo "$$@: $$$$(wc -c < $$@) bytes"
+	$$(SIZE)
 endef
 COMPONENT      := $(BUILD)/panora-webhook.component.wasm
 HTTP_COMPONENT := $(BUILD)/panora-webhook-http.wasm
@@ -143,17 +147,16 @@ WASM_DEBUG  := $(BUILD)/obj/panora-webhook.debug.wasm
 TRACE_SYMS  := malloc free calloc realloc sbrk getenv __wasilibc_initialize_environ
 $(WASM_DEBUG): $(call objs,wasm,wagi)
 	@mkdir -p $(@D)
-	$(CC_wasm) -Wl,--gc-sections $(TRACE_SYMS:%=-Wl,-y,%) \
-		$^ -o $@ > $(BUILD)/obj/panora-webhook.link.txt
+	$(CC_wasm) -Wl,--gc-sections $(TRACE_SYMS:%=-Wl,-y,%) $^ -o $@ > $(BUILD)/obj/panora-webhook.link.txt
 $(WASM_MODULE): $(WASM_DEBUG)
 	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $< -o $@
-	@echo "$@: $$(wc -c < $@) bytes"
+	$(SIZE)
 
 # The core with plain exports and no imports, for differential tests and bench.
 CORE_MODULE := $(BUILD)/obj/pw-core.wasm
 $(CORE_MODULE): $(call objs,wasm) $(BUILD)/wasm/h_core_exports.o
 	@mkdir -p $(@D)
-	$(CC_wasm) -nostartfiles -Wl,--no-entry -Wl,--gc-sections $^ -o $@
+	$(CC_wasm) $(NO_ENTRY) $^ -o $@
 
 # The reference host loads the handler component as JavaScript + core wasm.
 HOST_JS := $(BUILD)/host/catcher.js
@@ -163,7 +166,6 @@ $(HOST_JS): $(COMPONENT) | $(NPM)
 all: $(WASM_MODULE) $(ARTIFACTS) ## build the six artifacts
 host: $(HOST_JS) ## transpile the handler component for the reference host
 
-
 # ------------------------------------------------------------ test programs
 VECTORS      := $(BUILD)/vectors/cases.json
 VECTORS_H    := $(BUILD)/vectors/cases.h
@@ -172,14 +174,12 @@ FUZZ_TARGETS := request record unescape hex catchup
 FUZZ_BINS    := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 $(VECTORS) $(VECTORS_H) &: tests/vectors/gen.mjs | $(NPM)
 	$(NODE) tests/vectors/gen.mjs $(BUILD)/vectors
-# The record's fields for every JavaScript user (the test generator, the
-# differential test, the bench, the catch-up tests, the reference host and
-# its SQLite schema), from the one list, PW_RECORD_FIELDS.
-FIELDS_JSON := $(BUILD)/fields.json
-$(FIELDS_JSON): lib/pw_fields.json.in $(HEADERS)
+# The record's fields from the one list, PW_RECORD_FIELDS, for every JavaScript user:
+# test generator, differential test, bench, catch-up tests, reference host, SQLite.
+$(BUILD)/fields.json: lib/pw_fields.json.in $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) -E -P -x c $(INC) $< | sed -n '/^\[/s/, *\]$$/]/p' > $@
-$(HOST_JS) $(VECTORS) $(VECTORS_H): $(FIELDS_JSON)
+$(HOST_JS) $(VECTORS) $(VECTORS_H): $(BUILD)/fields.json
 # $(call program,TARGET,SOURCES,CONF[,MORE]): a test program over lib/ in CONF.
 define program
 $(1): $(2) $(call objs,$(3)) $$(HEADERS)
@@ -245,10 +245,7 @@ bench-e2e: $(HTTP_COMPONENT) $(HOST_JS) $(WASMTIME_OK) $(BENCH_OK) ## only the e
 	$(NODE_RUN) tests/bench/e2e.mjs
 
 help: ## this list (each target has a note after ##)
-	@grep -E '^[a-z][a-z0-9-]*:.*## ' Makefile | sed 's/:.*## /|/' \
-		| awk -F'|' '{ printf "  make %-12s %s\n", $$1, $$2 }'
-	@echo
-	@sed -n '/^# Configuration/,/^$$/p' Makefile | sed 's/^# \{0,1\}//'
+	@sh scripts/help.sh Makefile
 
 clean: ## remove build/
 	rm -rf $(BUILD)
