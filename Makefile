@@ -22,6 +22,7 @@ NODE_TEST := $(NODE_RUN) --test --test-reporter=spec --test-timeout=$(TEST_TIMEO
         ct-check fuzz fuzz-smoke fuzz-seeds bench bench-e2e soak mutate clean help
 .DEFAULT_GOAL := all
 .SECONDARY:
+.DELETE_ON_ERROR:
 
 # ------------------------------------------------------------ dependencies
 # Each step of scripts/deps.sh has its own stamp, and a target waits only for
@@ -104,38 +105,35 @@ $(BUILD)/wasm/h_%.o: tests/harness/%.c $(HEADERS) | $(APT)
 	$(CC_wasm) $(WARN) $(DEFS) $(INC) -c $< -o $@
 
 # ------------------------------------------------------------ artifacts
-# CORE_x: the configuration of core module x, then the function/ sources it
-# links besides lib/. A component line embeds it with its WIT (jco embed) and
-# wraps it (jco new): a new artifact is a CORE_ line and a component line.
-CORE_catcher      := wasm    component
-CORE_http         := wasm-oz http http_env forward streams
-CORE_http_spin    := wasm-oz http http_spin forward store variables streams
-CORE_catchup      := wasm-oz catchup catchup_env forward streams
-CORE_catchup_spin := wasm-oz catchup catchup_spin forward store variables streams
 JCO       := $(NODE) node_modules/@bytecodealliance/jco/dist/jco.js
 JCO_EMBED := $(NODE) --import ./scripts/jco-preopens.mjs node_modules/@bytecodealliance/jco/dist/jco.js
 SIZE       = @echo "$@: $$(wc -c < $@) bytes"
 NO_ENTRY  := -nostartfiles -Wl,--no-entry -Wl,--gc-sections
-# $(call component,OUTPUT,CORE,WIT DIRECTORY,WIT PREREQUISITES[,EMBED OPTIONS])
+# $(call shrink,LEVEL): wasm-opt $@ in place at LEVEL, without debug or producer sections.
+shrink     = $(WASM_OPT) $(1) --strip-debug --strip-producers $@ -o $@
+# $(call component,OUTPUT,NAME,CONF FUNCTION-SOURCES,WORLD): core module NAME, lib/ and
+# the function/ sources built in CONF, embedded with WORLD's WIT (jco embed) and wrapped
+# (jco new). WORLD catcher is wit/; any other is wit/http/WORLD.wit plus WASI's WIT.
+wit_dir  = $(if $(filter catcher,$(1)),wit,$(BUILD)/wit/$(1))
+wit_deps = $(if $(filter catcher,$(1)),$(wildcard wit/*.wit),$(BUILD)/wit/$(1)/.done)
 define component
 ARTIFACTS += $(1)
-$(BUILD)/obj/$(2).core.wasm: $(call objs,$(firstword $(CORE_$(2))),$(wordlist 2,99,$(CORE_$(2))))
+$(BUILD)/obj/$(2).core.wasm: $(call objs,$(firstword $(3)),$(wordlist 2,99,$(3)))
 	@mkdir -p $$(@D)
-	$$(CC_$(firstword $(CORE_$(2)))) $$(NO_ENTRY) $$^ -o $$@.tmp
-	$$(WASM_OPT) $(if $(filter wasm-oz,$(CORE_$(2))),-Oz,$$(WASM_OPT_LEVEL)) --strip-debug --strip-producers $$@.tmp -o $$@
-	@rm -f $$@.tmp
-$(1): $(BUILD)/obj/$(2).core.wasm $(4) | $(NPM)
-	$$(JCO_EMBED) embed --wit $(3) $(5) $$< -o $(BUILD)/obj/$(2).embedded.wasm
+	$$(CC_$(firstword $(3))) $$(NO_ENTRY) $$^ -o $$@
+	$$(call shrink,$(if $(filter wasm-oz,$(3)),-Oz,$$(WASM_OPT_LEVEL)))
+$(1): $(BUILD)/obj/$(2).core.wasm $(call wit_deps,$(4)) | $(NPM)
+	$$(JCO_EMBED) embed --wit $(call wit_dir,$(4)) --world-name $(4) $$< -o $(BUILD)/obj/$(2).embedded.wasm
 	$$(JCO) new $(BUILD)/obj/$(2).embedded.wasm -o $$@
 	$$(SIZE)
 endef
 COMPONENT      := $(BUILD)/panora-webhook.component.wasm
 HTTP_COMPONENT := $(BUILD)/panora-webhook-http.wasm
-$(eval $(call component,$(COMPONENT),catcher,wit,$(wildcard wit/*.wit),--world-name catcher))
-$(eval $(call component,$(HTTP_COMPONENT),http,$(BUILD)/wit/proxy,$(BUILD)/wit/proxy/.done))
-$(eval $(call component,$(BUILD)/panora-webhook-spin.wasm,http_spin,$(BUILD)/wit/spin,$(BUILD)/wit/spin/.done))
-$(eval $(call component,$(BUILD)/panora-webhook-catchup.wasm,catchup,$(BUILD)/wit/catchup,$(BUILD)/wit/catchup/.done))
-$(eval $(call component,$(BUILD)/panora-webhook-catchup-spin.wasm,catchup_spin,$(BUILD)/wit/catchup-spin,$(BUILD)/wit/catchup-spin/.done))
+$(eval $(call component,$(COMPONENT),catcher,wasm component,catcher))
+$(eval $(call component,$(HTTP_COMPONENT),http,wasm-oz http http_env forward streams,proxy))
+$(eval $(call component,$(BUILD)/panora-webhook-spin.wasm,http_spin,wasm-oz http http_spin forward store variables streams,spin))
+$(eval $(call component,$(BUILD)/panora-webhook-catchup.wasm,catchup,wasm-oz catchup catchup_env forward streams,catchup))
+$(eval $(call component,$(BUILD)/panora-webhook-catchup-spin.wasm,catchup_spin,wasm-oz catchup catchup_spin forward store variables streams,catchup-spin))
 
 # The wasi:http worlds (wit/http/*.wit) with the WASI WIT derived from jco's package.
 $(BUILD)/wit/%/.done: wit/http/%.wit $(wildcard wit/http/deps-own/*.wit) scripts/wit-deps.sh | $(NPM)
@@ -198,9 +196,8 @@ $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(shell grep -l '"cases.h"' tests/uni
 # The empty WASI command and the CGI floor: the host's own per-request cost.
 $(BUILD)/bench/%.wasm: tests/bench/%.c | $(APT)
 	@mkdir -p $(@D)
-	$(CC_wasm) $< -o $@.tmp
-	$(WASM_OPT) $(WASM_OPT_LEVEL) --strip-debug --strip-producers $@.tmp -o $@
-	@rm -f $@.tmp
+	$(CC_wasm) $< -o $@
+	$(call shrink,$(WASM_OPT_LEVEL))
 
 # ------------------------------------------------------------ run and test
 # Each family's loop is a script under tests/; tests/README.md has the map.
