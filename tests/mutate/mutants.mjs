@@ -248,7 +248,7 @@ export const mutants = [
     to: ": (size_t)(c < 0x20 || c == 0x7f || c == '\\\\');",
   },
   {
-    file: 'lib/pw_output.c', why: 'the receipt writes a C1 control or a bidirectional override raw', suites: ['wagi'],
+    file: 'lib/pw_output.c', why: 'the receipt writes a C1 control or a bidirectional override raw', suites: ['unit', 'wagi'],
     from: 'size_t n = c >= 0x80 ? spoofing(p + i, end, &cp)',
     to: 'size_t n = c >= 0x80 ? (spoofing(p + i, end, &cp) & 0)',
   },
