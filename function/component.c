@@ -58,16 +58,18 @@ typedef struct {
 #undef PW_X_ABI
 } cabi_token_record;                      /* members unpadded, 4-aligned */
 
+typedef struct {                          /* variant outcome           */
+	uint8_t tag;                          /* 0 captured, 1 ignored     */
+	union {
+		cabi_token_record captured;
+		cabi_str ignored;
+	} u;
+} cabi_outcome;
+
 struct ret {                              /* result<outcome, failure>  */
 	uint8_t is_err;
 	union {
-		struct {                          /* variant outcome           */
-			uint8_t tag;                  /* 0 captured, 1 ignored     */
-			union {
-				cabi_token_record captured;
-				cabi_str ignored;
-			} u;
-		} ok;
+		cabi_outcome ok;
 		struct {                          /* record failure            */
 			uint8_t code;                 /* enum error-code           */
 			uint16_t http_status;
@@ -86,6 +88,7 @@ _Static_assert(offsetof(struct ret, u) == 4, "result payload at 4");
 _Static_assert(offsetof(struct ret, u.ok.u) == 8, "outcome payload at 4");
 _Static_assert(offsetof(struct ret, u.err.http_status) == 6, "failure.http-status");
 _Static_assert(offsetof(struct ret, u.err.message) == 8, "failure.message");
+_Static_assert(sizeof(cabi_outcome) == 4 + sizeof(cabi_token_record), "outcome layout");
 
 /* enum error-code lists the errors in pw_status order, from the first. */
 _Static_assert(PW_ERR_NO_SECRET - PW_ERR_METHOD_NOT_ALLOWED == 6,
@@ -102,16 +105,30 @@ static pw_context ctx;
 static pw_result res;
 static struct ret ret_area;
 
+/* Once a call has returned, the host has lifted its result: the next
+   allocation or call with no arguments to lower starts a new call, and
+   the post-return function forgets the memory straight away. */
+static void
+new_call(void)
+{
+	if (call_returned) {
+		arena_used = 0;
+		call_returned = 0;
+	}
+}
+
+/* The post-return export `fn` of the export `name`. */
+#define POST_RETURN(fn, name)                                               \
+	EXPORT("cabi_post_" name) void fn(void *result);                        \
+	void fn(void *result) { (void)result; new_call(); }
+
 EXPORT("cabi_realloc")
 void *cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size);
 
 void *
 cabi_realloc(void *old, size_t old_size, size_t align, size_t new_size)
 {
-	if (call_returned) {                  /* arguments of a new call */
-		arena_used = 0;
-		call_returned = 0;
-	}
+	new_call();                           /* arguments of a new call */
 	return cabi_bump(arena, ARENA_SIZE, &arena_used, old, old_size, align,
 		new_size);
 }
@@ -204,17 +221,87 @@ handle(const char *method, size_t method_len,
 	return &ret_area;
 }
 
-EXPORT("cabi_post_" HANDLE_NAME)
-void post_handle(struct ret *r);
+POST_RETURN(post_handle, HANDLE_NAME)
 
-/* After the host has lifted the result: forget this call's memory. */
-void
-post_handle(struct ret *r)
+/* ------------------------------------------------------------------ */
+/* The receipt                                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * receipt(outcome, kept) is pw_write_receipt over what handle returned,
+ * so a host answers a 2xx with the same line as every other adapter and
+ * never writes one itself. Its parameters are too wide to flatten: they
+ * arrive as one pointer to a {outcome, kept} tuple in the arena. The line
+ * is written into static memory sized for its longest form: each byte of
+ * a value of at most RECEIPT_CLIP bytes as \xHH, then `kept`.
+ */
+#define RECEIPT_NAME "panora:webhook/handler@0.1.0#receipt"
+#define RECEIPT_CLIP 128u                 /* pw_write_receipt's clip */
+#define KEPT_MAX 32u
+
+typedef struct {
+	cabi_outcome outcome;
+	cabi_str kept;
+} receipt_args;                           /* tuple<outcome, string>    */
+
+_Static_assert(offsetof(receipt_args, kept) == 4 + sizeof(cabi_token_record),
+	"receipt's kept follows the outcome");
+
+static char kept_word[KEPT_MAX + 1];
+static char receipt_text[sizeof "captured " + 4u * RECEIPT_CLIP + 1u + KEPT_MAX];
+static cabi_str receipt_ret;
+
+/* `kept` as a C string for pw_write_receipt, NULL when empty. Anything
+   but up to KEPT_MAX bytes of printable ASCII other than backslash
+   traps: the receipt stays one line whatever a host passes. */
+static const char *
+kept_of(cabi_str kept)
 {
-	(void)r;
-	arena_used = 0;
-	call_returned = 0;
+	size_t i;
+
+	if (kept.len > KEPT_MAX) {
+		__builtin_trap();
+	}
+	for (i = 0; i < kept.len; i++) {
+		unsigned char c = (unsigned char)kept.ptr[i];
+
+		if (c < 0x20 || c > 0x7e || c == '\\') {
+			__builtin_trap();
+		}
+		kept_word[i] = (char)c;
+	}
+	kept_word[kept.len] = 0;
+	return kept.len > 0 ? kept_word : NULL;
 }
+
+EXPORT(RECEIPT_NAME)
+cabi_str *receipt(const receipt_args *a);
+
+cabi_str *
+receipt(const receipt_args *a)
+{
+	pw_result r;
+	bufsink out = { NULL, 0, 0, sizeof receipt_text, receipt_text };
+
+	memset(&r, 0, sizeof r);
+	if (a->outcome.tag == 0) {
+		r.status = PW_CAPTURED;
+		r.record.id_connection = a->outcome.u.captured.id_connection;
+	} else {
+		r.status = PW_IGNORED;
+		r.type = a->outcome.u.ignored;
+	}
+	pw_write_receipt(&r, kept_of(a->kept), bufsink_write, &out);
+	if (out.len > out.cap) {
+		__builtin_trap();                 /* the size above says never */
+	}
+	receipt_ret.ptr = receipt_text;
+	receipt_ret.len = out.len;
+	call_returned = 1;
+	return &receipt_ret;
+}
+
+POST_RETURN(post_receipt, RECEIPT_NAME)
 
 /* ------------------------------------------------------------------ */
 /* The catch-up reader                                                  */
@@ -388,17 +475,6 @@ out_skip(out_area *o, const pw_result *r)
 	return 1;
 }
 
-/* A call with no arguments to lower may come right after another's
-   return: its memory is forgotten here too. */
-static void
-new_call(void)
-{
-	if (call_returned) {
-		arena_used = 0;
-		call_returned = 0;
-	}
-}
-
 EXPORT(CATCHUP_NAME("begin"))
 void catchup_begin(void);
 
@@ -478,17 +554,7 @@ catchup_feed(const char *chunk, size_t len)
 	return &feed_area;
 }
 
-EXPORT("cabi_post_" CATCHUP_NAME("feed"))
-void post_feed(struct feed_ret *r);
-
-/* After the host has lifted the chunk's records: forget them. */
-void
-post_feed(struct feed_ret *r)
-{
-	(void)r;
-	arena_used = 0;
-	call_returned = 0;
-}
+POST_RETURN(post_feed, CATCHUP_NAME("feed"))
 
 EXPORT(CATCHUP_NAME("finish"))
 struct finish_ret *catchup_finish(void);

@@ -39,17 +39,23 @@ const failureOf = (e) => {
   throw e;
 };
 
+// The panora:webhook/handler export: handle(req, secrets) gives { outcome }
+// or { failure }; receipt(outcome, kept) the line a 2xx answers with,
+// written by the component's C (lib/pw_output.c), never by the host.
 export async function loadHandler(opts) {
   const exports = await instantiateCatcher(opts);
   const handler = exports.handler ?? exports['panora:webhook/handler@0.1.0'];
-  // result<outcome, failure>: jco returns the outcome and throws the failure
-  return (req, secrets) => {
-    try {
-      return { outcome: handler.handle(req, secrets) };
-    } catch (e) {
-      if (e?.payload?.code) return { failure: e.payload };
-      throw e;
-    }
+  return {
+    // result<outcome, failure>: jco returns the outcome and throws the failure
+    handle(req, secrets) {
+      try {
+        return { outcome: handler.handle(req, secrets) };
+      } catch (e) {
+        if (e?.payload?.code) return { failure: e.payload };
+        throw e;
+      }
+    },
+    receipt: (outcome, kept) => handler.receipt(outcome, kept ?? ''),
   };
 }
 
@@ -127,38 +133,6 @@ export function toHttp({ outcome, failure }) {
       provider: record.provider_slug, vertical: record.vertical,
     },
   };
-}
-
-// A receipt value as lib/pw_output.c writes it: at most 128 bytes, cut on
-// a character boundary; bytes up to space, DEL and backslash as \xHH, and
-// so is each byte of a character that could make the line read as another:
-// a C1 control, U+2028, U+2029, a bidirectional override or isolate.
-const SPOOFING = /[\u0080-\u009f\u2028-\u202e\u2066-\u2069]/;
-function receiptText(value) {
-  let b = Buffer.from(value, 'utf8');
-  if (b.length > 128) {
-    let n = 128;
-    while (n > 0 && (b[n] & 0xc0) === 0x80) n--;
-    b = b.subarray(0, n);
-  }
-  const hex = (x) => `\\x${x.toString(16).padStart(2, '0')}`;
-  let out = '';
-  for (const ch of b.toString('utf8')) {
-    const bytes = [...Buffer.from(ch, 'utf8')];
-    if (SPOOFING.test(ch)) out += bytes.map(hex).join('');
-    else if (bytes.length === 1 && (bytes[0] <= 0x20 || bytes[0] === 0x7f || bytes[0] === 0x5c)) out += hex(bytes[0]);
-    else out += ch;
-  }
-  return out;
-}
-
-// What the sender gets for a 2xx: one plain-text line that never carries
-// the token. Panora stores whatever a 2xx body holds, and an answer that
-// parses as a JSON object, array, number or boolean makes it count the
-// delivery as failed (see README, "Where the record goes").
-export function receipt(answer, kept) {
-  if (answer.outcome === 'captured') return `captured ${receiptText(answer.record.id_connection)} ${kept}\n`;
-  return `ignored ${receiptText(answer.type)}\n`;
 }
 
 // The JSON body of a refusal, as the WebAssembly interfaces write it.

@@ -21,11 +21,11 @@
 // Every POST goes to the component's `handle` with the secrets. A captured
 // record is upserted on id_connection (signed): Panora's retry, or a replay
 // of the same data under a new id_event, never makes a second row and never
-// changes the first. The sender gets a plain-text receipt for a 2xx
-// ("captured <id_connection> new" or "known", "ignored <type>"), never the
-// record, and the JSON error body otherwise; a store that fails answers 503
-// storage_failed: the record is not acknowledged (Panora retries ecommerce
-// once; the catch-up brings back the rest).
+// changes the first. The sender gets the component's plain-text receipt
+// for a 2xx ("captured <id_connection> new" or "known", "ignored <type>"),
+// never the record, and the JSON error body otherwise; a store that fails
+// answers 503 storage_failed: the record is not acknowledged (Panora
+// retries ecommerce once; the catch-up brings back the rest).
 //
 // Hostile traffic: no request of any shape ends the process; the store
 // waits at most STORE_BUSY_MS for a lock; connections are capped and every
@@ -40,7 +40,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openStore } from './store.mjs';
-import { errorBody, loadHandler, receipt, toHttp } from './handler.mjs';
+import { errorBody, loadHandler, toHttp } from './handler.mjs';
 import { catchupConfig, startCatchup } from './catchup.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -111,7 +111,7 @@ export async function startServer(env = process.env, { log: write = (l) => proce
   const log = (line) => write(safeLine(line));
   const cfg = config(env);
   const catchupCfg = catchupConfig(env);          // a bad setting refuses to start
-  const handle = await loadHandler();
+  const handler = await loadHandler();
   const store = openStore(cfg.db, { busyTimeout: STORE_BUSY_MS });
   const secrets = cfg.secret === '' ? [] : [cfg.secret];
 
@@ -152,7 +152,8 @@ export async function startServer(env = process.env, { log: write = (l) => proce
   const onWebhook = (req, res, body) => {
     const headers = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i], req.rawHeaders[i + 1]]);
-    const answer = toHttp(handle({ method: req.method, headers, body }, secrets));
+    const result = handler.handle({ method: req.method, headers, body }, secrets);
+    const answer = toHttp(result);
     if (answer.outcome === 'rejected') {
       log(JSON.stringify(answer.log));
       return send(res, answer.status, errorBody(answer), answer.status === 405 ? { allow: 'POST' } : {});
@@ -168,7 +169,7 @@ export async function startServer(env = process.env, { log: write = (l) => proce
       }
     }
     log(JSON.stringify(answer.log));
-    return sendText(res, receipt(answer, kept));
+    return sendText(res, handler.receipt(result.outcome, kept));
   };
 
   // Answer 413, then read on and drop a bounded amount so that the client,

@@ -141,7 +141,7 @@ async function catchupBench() {
 
 async function main() {
   const core = await loadCore();
-  const handle = await loadHandler();
+  const { handle } = await loadHandler();
   core.setSecrets(SECRET);
 
   // every contender must give the right answer before it is timed

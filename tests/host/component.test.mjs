@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { errorBody, loadCatchup, loadHandler, receipt, toHttp } from '../../deploy/host/handler.mjs';
+import { errorBody, loadCatchup, loadHandler, toHttp } from '../../deploy/host/handler.mjs';
 import { startServer } from '../../deploy/host/server.mjs';
 import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
 import { spawnTracked, stop, waitExit, within } from '../lib/proc.mjs';
@@ -29,10 +29,12 @@ const headersOf = (c) => {
 // The body limit is the component's compile-time one; cases that lower it
 // at run time are exercised through the hosts that can (WAGI, the server).
 const componentCases = cases.filter((c) => !c.max_body);
+// The receipt a 2xx to case `c` must carry, as gen.mjs computes it.
+const receiptOf = (c, kept) => (c.code === 'captured' ? `captured ${c.receipt_value} ${kept}\n` : `ignored ${c.receipt_value}\n`);
 
-let handle, core, wagi;
+let handle, receipt, core, wagi;
 before(async () => {
-  handle = await loadHandler({ onCore: (i) => { core = i; } });
+  ({ handle, receipt } = await loadHandler({ onCore: (i) => { core = i; } }));
   wagi = await loadModule('build/panora-webhook.wasm');
 });
 
@@ -49,9 +51,10 @@ describe('component: what it is', () => {
     assert.deepEqual(WebAssembly.Module.imports(mod), []);
     const names = WebAssembly.Module.exports(mod).map((e) => e.name).sort();
     assert.deepEqual(names, ['cabi_post_panora:webhook/catchup@0.1.0#feed',
-      'cabi_post_panora:webhook/handler@0.1.0#handle', 'cabi_realloc', 'memory',
-      'panora:webhook/catchup@0.1.0#begin', 'panora:webhook/catchup@0.1.0#feed',
-      'panora:webhook/catchup@0.1.0#finish', 'panora:webhook/handler@0.1.0#handle']);
+      'cabi_post_panora:webhook/handler@0.1.0#handle', 'cabi_post_panora:webhook/handler@0.1.0#receipt',
+      'cabi_realloc', 'memory', 'panora:webhook/catchup@0.1.0#begin', 'panora:webhook/catchup@0.1.0#feed',
+      'panora:webhook/catchup@0.1.0#finish', 'panora:webhook/handler@0.1.0#handle',
+      'panora:webhook/handler@0.1.0#receipt']);
     const wat = execFileSync('wasm2wat', ['build/obj/catcher.core.wasm'], { maxBuffer: 64 << 20 }).toString();
     assert.ok(!wat.includes('memory.grow'));
   });
@@ -67,7 +70,9 @@ describe('component: every end-to-end case', () => {
       if (c.code === 'captured') assert.deepEqual(answer.record, c.record);
       else if (c.code === 'ignored') assert.equal(answer.type, c.type);
       else assert.equal(answer.error, c.code);
-      const text = JSON.stringify(answer.outcome === 'rejected' ? errorBody(answer) : receipt(answer, 'new')) + JSON.stringify(answer.log);
+      const said = answer.outcome === 'rejected' ? JSON.stringify(errorBody(answer)) : receipt(r.outcome, 'new');
+      if (answer.outcome !== 'rejected') assert.equal(said, receiptOf(c, 'new'));
+      const text = said + JSON.stringify(answer.log);
       for (const s of SECRETS) assert.ok(!text.includes(s), `output holds ${s}`);
       assert.ok(!text.includes('ctok_'), 'no token in what the sender or the log sees');
 
@@ -130,6 +135,37 @@ describe('component: one instance, many calls', () => {
     assert.equal(toHttp(handle(req, ['old', ` x ,${c.secret}`])).status, 200);
     assert.equal(toHttp(handle(req, ['', ',,'])).error, 'no_secret');
     assert.equal(toHttp(handle(req, Array.from({ length: 9 }, (_, i) => `s${i}`))).error, 'no_secret');
+  });
+});
+
+describe('component: the receipt export', () => {
+  const answered = componentCases.filter((c) => c.code === 'captured' || c.code === 'ignored');
+  const outcomeOf = (c) => handle({ method: 'POST', headers: headersOf(c), body: c.body }, [c.secret]).outcome;
+
+  test('every captured and ignored case gets the receipt gen.mjs writes, whatever was kept', () => {
+    for (const name of ['captured id_connection with C1 controls and bidirectional overrides',
+      'captured id_connection with blanks, a backslash and DEL',
+      'captured id_connection whose receipt clip falls inside a character',
+      'ignored type with C1 controls and bidirectional overrides', 'ignored type with blanks, a backslash and DEL']) {
+      assert.ok(answered.some((c) => c.name === name), `the vectors hold "${name}"`);
+    }
+    for (const c of answered) {
+      const outcome = outcomeOf(c);
+      for (const kept of ['new', 'known', 'forwarded', 'new forwarded']) assert.equal(receipt(outcome, kept), receiptOf(c, kept), c.name);
+      assert.equal(receipt(outcome, ''), receiptOf(c, 'kept'), `${c.name}: nothing said kept`);
+    }
+  });
+
+  test('a kept word that could break the line traps; calls do not grow memory', async () => {
+    const c = answered.find((x) => x.name === 'typical connection.created');
+    const outcome = outcomeOf(c);
+    const pages = core.exports.memory.buffer.byteLength;
+    for (let i = 0; i < 10000; i++) receipt(outcome, 'new');
+    assert.equal(core.exports.memory.buffer.byteLength, pages);
+    for (const kept of ['new\ncaptured x', 'a\\b', 'x'.repeat(33), 'n\u00e9w']) {
+      const fresh = await loadHandler();
+      assert.throws(() => fresh.receipt(outcome, kept), JSON.stringify(kept));
+    }
   });
 });
 
@@ -296,6 +332,20 @@ describe('reference host', () => {
     assert.equal(list[0].connection_token, 'ctok_host');
     assert.equal(srv.store.count(), 1);
     assert.ok(!logs.join('\n').includes('ctok_') && !logs.join('\n').includes(secret));
+  });
+
+  test('its receipts are the component\'s: escaped and clipped as gen.mjs says', async () => {
+    const picked = cases.filter((c) => /receipt clip|blanks, a backslash|C1 controls/.test(c.name));
+    const own = await startServer({ PANORA_WEBHOOK_SECRET: picked[0].secret, PANORA_WEBHOOK_DB: path.join(dir, 'receipts.sqlite'), PORT: '0' },
+      { log: () => {} });
+    try {
+      for (const c of picked) {
+        const got = await post(`http://127.0.0.1:${own.address.port}`, c.body, { 'content-type': 'application/json', 'panora-signature': c.signature });
+        assert.equal(got.body, receiptOf(c, 'new'), c.name);
+      }
+    } finally {
+      await own.close();
+    }
   });
 
   test('answers as the WAGI module does, with Allow on 405', async () => {

@@ -258,9 +258,24 @@ export const mutants = [
     to: ": (size_t)(c < 0x20 || c == 0x7f || c == '\\\\');",
   },
   {
-    file: 'lib/pw_output.c', why: 'the receipt writes a C1 control or a bidirectional override raw', suites: ['wagi'],
+    file: 'lib/pw_output.c', why: 'the receipt writes a C1 control or a bidirectional override raw', suites: ['unit', 'wagi'],
     from: 'size_t n = c >= 0x80 ? spoofing(p + i, end, &cp)',
     to: 'size_t n = c >= 0x80 ? (spoofing(p + i, end, &cp) & 0)',
+  },
+  {
+    file: 'function/component.c', why: 'the receipt export lets a kept word break the line', suites: ['component'],
+    from: "if (c < 0x20 || c > 0x7e || c == '\\\\') {",
+    to: "if (c > 0x7e || c == '\\\\') {",
+  },
+  {
+    file: 'function/component.c', why: 'the receipt export drops the kept word', suites: ['component'],
+    from: 'pw_write_receipt(&r, kept_of(a->kept), bufsink_write, &out);',
+    to: 'pw_write_receipt(&r, (kept_of(a->kept), NULL), bufsink_write, &out);',
+  },
+  {
+    file: 'function/component.c', why: 'the receipt export reads a capture as an ignored event', suites: ['component'],
+    from: 'if (a->outcome.tag == 0) {',
+    to: 'if (a->outcome.tag != 0) {',
   },
   {
     file: 'lib/pw_output.c', why: 'the log writes a C1 control or a bidirectional override raw', suites: ['wagi'],

@@ -1,8 +1,8 @@
 /*
- * test_forward.c -- what a sink needs from the core: the receipt, the
- * Standard Webhooks message (id, body and signature against messages the
- * npm `standardwebhooks` package signed, tests/vectors/gen.mjs), the
- * forward secret, the target URL, and base64 against Node's Buffer.
+ * test_forward.c -- what a forward needs from the core: the Standard
+ * Webhooks message (id, body and signature against messages the npm
+ * `standardwebhooks` package signed, tests/vectors/gen.mjs), the forward
+ * secret, the target URL, and base64 against Node's Buffer.
  *
  *   build/tests/test_forward
  */
@@ -33,16 +33,6 @@ span(pwt_str s)
 	return v;
 }
 
-static pw_span
-lit(const char *s)
-{
-	pw_span v;
-
-	v.ptr = s;
-	v.len = strlen(s);
-	return v;
-}
-
 /* Handle case `i` of the generated vectors into `res`. */
 static void
 handle_case(size_t i, pw_result *res)
@@ -63,89 +53,6 @@ handle_case(size_t i, pw_result *res)
 	req.body = span(c->body);
 	pw_handle(&ctx, &kr, &req, res);
 	pw_keyring_wipe(&kr);
-}
-
-static size_t
-find_case(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < PWT_NCASES; i++) {
-		if (strcmp(pwt_cases[i].name, name) == 0) {
-			return i;
-		}
-	}
-	fail_msg("no case named %s", name);
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* The receipt                                                          */
-/* ------------------------------------------------------------------ */
-
-static void
-test_receipt_captured(void **state)
-{
-	pw_result res;
-	strbuf out = { outmem, 0, sizeof outmem };
-	char want[256];
-	size_t n;
-
-	(void)state;
-	handle_case(find_case("typical connection.created"), &res);
-	assert_int_equal(res.status, PW_CAPTURED);
-	pw_write_receipt(&res, "new", strbuf_sink, &out);
-	n = (size_t)snprintf(want, sizeof want, "captured %.*s new\n",
-		(int)res.record.id_connection.len, res.record.id_connection.ptr);
-	assert_int_equal(out.len, n);
-	assert_memory_equal(out.buf, want, n);
-	for (n = 0; n + res.record.connection_token.len <= out.len; n++) {
-		assert_false(memcmp(out.buf + n, res.record.connection_token.ptr,
-			res.record.connection_token.len) == 0);
-	}
-}
-
-static void
-test_receipt_ignored_is_clipped_and_escaped(void **state)
-{
-	pw_result res;
-	strbuf out = { outmem, 0, sizeof outmem };
-	static const char type[] = "a b\\c\nd\x7f" "e";
-	char longtype[300];
-
-	(void)state;
-	memset(&res, 0, sizeof res);
-	res.status = PW_IGNORED;
-	res.type = lit(type);
-	pw_write_receipt(&res, NULL, strbuf_sink, &out);
-	assert_int_equal(out.len, strlen("ignored a\\x20b\\x5cc\\x0ad\\x7fe\n"));
-	assert_memory_equal(out.buf, "ignored a\\x20b\\x5cc\\x0ad\\x7fe\n", out.len);
-
-	/* 127 bytes then a two-byte character: cut before the character */
-	memset(longtype, 'a', 127);
-	memcpy(longtype + 127, "\xc3\xa9zzz", 5);
-	res.type.ptr = longtype;
-	res.type.len = 132;
-	out.len = 0;
-	pw_write_receipt(&res, NULL, strbuf_sink, &out);
-	assert_int_equal(out.len, 8 + 127 + 1);
-	assert_int_equal(out.buf[out.len - 2], 'a');
-}
-
-static void
-test_receipt_is_nothing_for_errors(void **state)
-{
-	pw_status st;
-	pw_result res;
-	strbuf out = { outmem, 0, sizeof outmem };
-
-	(void)state;
-	for (st = PW_ERR_METHOD_NOT_ALLOWED; st < PW_STATUS_COUNT; st++) {
-		memset(&res, 0, sizeof res);
-		res.status = st;
-		pw_write_receipt(&res, "new", strbuf_sink, &out);
-		assert_int_equal(out.len, 0);
-	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -389,9 +296,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_receipt_captured),
-		cmocka_unit_test(test_receipt_ignored_is_clipped_and_escaped),
-		cmocka_unit_test(test_receipt_is_nothing_for_errors),
 		cmocka_unit_test(test_forward_messages),
 		cmocka_unit_test(test_forward_key),
 		cmocka_unit_test(test_url),

@@ -274,32 +274,6 @@ test_adversarial_corpus_size(void **state)
 	}
 }
 
-/* The record outlives nothing: it points into the body and ctx only. */
-static void
-test_response_shape(void **state)
-{
-	pw_keyring kr;
-	pw_request req;
-	pw_result res;
-	strbuf out = { outmem, 0, OUT_CAP };
-	static const char head[] = "{\"outcome\":\"captured\",\"id_event\":\"";
-
-	(void)state;
-	typical(&kr, &req, &res);
-	pw_write_response(&res, strbuf_sink, &out);
-	assert_memory_equal(out.buf, head, sizeof head - 1);
-	assert_int_equal(out.buf[out.len - 1], '}');
-
-	res.status = PW_ERR_BAD_SIGNATURE;
-	res.message = "m";
-	out.len = 0;
-	pw_write_response(&res, strbuf_sink, &out);
-	assert_int_equal(out.len, strlen("{\"outcome\":\"rejected\",\"error\":\"bad_signature\",\"message\":\"m\"}"));
-	assert_memory_equal(out.buf,
-		"{\"outcome\":\"rejected\",\"error\":\"bad_signature\",\"message\":\"m\"}", out.len);
-	pw_keyring_wipe(&kr);
-}
-
 /* The C field list and the one the generator (Node) decodes agree. */
 static void
 test_field_lists_agree(void **state)
@@ -375,7 +349,7 @@ test_one_delivery_by_hand(void **state)
 int
 main(int argc, char **argv)
 {
-	static struct CMUnitTest tests[PWT_NCASES + 7];
+	static struct CMUnitTest tests[PWT_NCASES + 6];
 	size_t i, n = 0;
 
 	for (i = 0; i < PWT_NCASES; i++) {
@@ -394,7 +368,6 @@ main(int argc, char **argv)
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_limit_is_capped);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_adversarial_corpus_size);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_repeated_headers);
-		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_response_shape);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_field_lists_agree);
 		tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_one_delivery_by_hand);
 	}

@@ -72,6 +72,28 @@ function expectedRecord(body) {
   return r;
 }
 
+// What a 2xx tells the sender about a case: `captured <value> <kept>\n`
+// or `ignored <value>\n`, whose value is the signed id_connection or the
+// event type as below. Only whole characters are kept, 128 bytes of UTF-8
+// at most. A character is shown as \xHH per byte of its UTF-8 when it is a
+// control character, a space, DEL or a backslash, or when it could make the
+// line look like something else: U+0080 to U+009F, U+2028 to U+202E,
+// U+2066 to U+2069. Every other character stays as it is.
+function receiptValue(text) {
+  let value = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const utf8 = Buffer.from(ch, 'utf8');
+    if (bytes + utf8.length > 128) break;
+    bytes += utf8.length;
+    const cp = ch.codePointAt(0);
+    const shown = cp <= 0x20 || cp === 0x7f || cp === 0x5c || (cp >= 0x80 && cp <= 0x9f)
+      || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+    value += shown ? [...utf8].map((b) => `\\x${b.toString(16).padStart(2, '0')}`).join('') : ch;
+  }
+  return value;
+}
+
 const cases = [];
 // Hostile cases (everything refused, plus captures of abusive sizes) form
 // the adversarial corpus: each runner also checks that at least 60 exist.
@@ -91,6 +113,7 @@ const add = (name, req, expect, hostile = expect.code !== 'captured' && expect.c
   };
   if (expect.code === 'captured') c.record = expectedRecord(c.body);
   if (expect.code === 'ignored') c.type = JSON.parse(c.body.toString('utf8')).type;
+  if (c.record || c.type !== undefined) c.receipt_value = receiptValue(c.record ? c.record.id_connection : c.type);
   cases.push(c);
 };
 const ok = { http: 200, code: 'captured' };
@@ -165,6 +188,13 @@ const err = (http, code, message) => ({ http, code, message });
   const row = connectionRow('spoof');
   add('captured id_connection with C1 controls and bidirectional overrides',
     panoraDelivery({ row: { ...row, id_connection: `\u202e${row.id_connection}\u0085\u2067x`, provider_slug: 'hub\u202espot\u0090' } }), ok);
+  // what a receipt writes as \xHH, or clips
+  add('captured id_connection with blanks, a backslash and DEL',
+    panoraDelivery({ row: { ...row, id_connection: `conn 1\\2\t3\u007f4` } }), ok);
+  add('captured id_connection whose receipt clip falls inside a character',
+    panoraDelivery({ row: { ...row, id_connection: `${'c'.repeat(127)}\u00e9-tail` } }), ok);
+  add('ignored type with blanks, a backslash and DEL',
+    panoraDelivery({ row, type: 'crm.contact created\\by\tme\u007f' }), { http: 200, code: 'ignored' });
 }
 
 // ---------------------------------------------------------------- refusals before parsing
@@ -505,13 +535,13 @@ h += `static const char *const pwt_field_names[PWT_NFIELDS] = { ${FIELDS.map((f)
 h += 'typedef struct { const char *p; size_t n; } pwt_str;\n';
 h += 'typedef struct {\n\tconst char *name;\n\tint hostile;\n\tpwt_str method, signature, content_type, secret, body;\n'
   + '\tsize_t max_body;\n\tunsigned http;\n\tconst char *code;\n\tconst char *message;\n\tpwt_str type;\n\tint has_record;\n'
-  + '\tpwt_str record[PWT_NFIELDS];\n} pwt_case;\n';
+  + '\tpwt_str record[PWT_NFIELDS];\n\tpwt_str receipt_value;\n} pwt_case;\n';
 const s = (v) => `{ ${cstr(v)}, ${clen(v)} }`;
 h += 'static const pwt_case pwt_cases[] = {\n';
 for (const c of cases) {
   h += `\t{ ${cstr(c.name)}, ${c.hostile ? 1 : 0}, ${s(c.method)}, ${s(c.signature)}, ${s(c.content_type)}, ${s(c.secret)}, ${s(c.body)},\n`;
   h += `\t  ${c.max_body}, ${c.http}, ${cstr(c.code)}, ${cstr(c.message)}, ${s(c.type ?? null)}, ${c.record ? 1 : 0},\n`;
-  h += `\t  { ${c.record ? FIELDS.map((f) => s(c.record[f])).join(', ') : '{ NULL, 0 }'} } },\n`;
+  h += `\t  { ${c.record ? FIELDS.map((f) => s(c.record[f])).join(', ') : '{ NULL, 0 }'} }, ${s(c.receipt_value ?? null)} },\n`;
 }
 h += '};\n#define PWT_NCASES (sizeof pwt_cases / sizeof pwt_cases[0])\n';
 h += `static const char pwt_forward_secret[] = ${cstr(FORWARD_SECRET)};\n`;

@@ -181,7 +181,7 @@ const viaInvoke = async (call) => {
 };
 
 describe('the handler component through wasmtime\'s canonical ABI', { skip: WASMTIME_SKIP }, () => {
-  before(async () => { handle = await loadHandler(); });
+  before(async () => { ({ handle } = await loadHandler()); });
 
   // The five named calls, each with the answer Node's side says it must
   // get; for a refusal, its code and status (the sentence is the C's own:
