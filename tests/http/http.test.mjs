@@ -14,109 +14,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { loadModule, runWagi, wagiEnv } from '../../deploy/node/wagi.mjs';
+import { everyCase } from './every-case.mjs';
 import { within } from '../lib/proc.mjs';
 import { backend, forwardId, send, serve } from './serve.mjs';
 
 const JCO = 'node_modules/@bytecodealliance/jco/dist/jco.js';
 const HTTP = 'build/panora-webhook-http.wasm';
 const SPIN = 'build/panora-webhook-spin.wasm';
-const cases = JSON.parse(fs.readFileSync('build/vectors/cases.json', 'utf8'))
-  .map((c) => ({ ...c, body: Buffer.from(c.body, 'base64') }));
 const TEXT = 'text/plain; charset=utf-8';
 
-// What an HTTP client can carry: a method token, header values without
-// control characters or bytes outside Latin-1; and what a test can hand a
-// child process: Linux caps one environment string at 128 KiB, so the
-// 1 MiB secret lists stay with the native and WAGI suites.
-// Node's HTTP parser, under jco serve, also refuses methods it does not know.
-const KNOWN_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'];
-const carriable = (c) => (c.method === null || KNOWN_METHODS.includes(c.method))
-  && [c.signature, c.content_type].every((v) => v === null || /^[\x20-\x7e\t]*$/.test(v))
-  && (c.secret === null || c.secret.length < 100000);
-
-function requestOf(c) {
-  const headers = {};
-  if (c.signature !== null) headers['Panora-Signature'] = c.signature;
-  if (c.content_type !== null) headers['Content-Type'] = c.content_type;
-  return { method: c.method ?? 'POST', headers, body: c.body };
-}
-
-describe('wasi:http component under jco serve: every case, forwarded or refused', () => {
-  let wagi;
-  let sink;
-  before(async () => {
-    wagi = await loadModule('build/panora-webhook.wasm');
-    sink = await backend();
-  });
-  after(() => sink?.close());
-
-  // one server per configuration (secret list, body limit)
-  const groups = new Map();
-  for (const c of cases.filter(carriable)) {
-    const key = JSON.stringify([c.secret, c.max_body]);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(c);
-  }
-  let n = 0;
-  for (const [key, group] of groups) {
-    const [secret, maxBody] = JSON.parse(key);
-    describe(`secret list #${n++}${maxBody ? `, limit ${maxBody}` : ''}`, () => {
-      let srv;
-      before(async () => {
-        const env = { PANORA_WEBHOOK_FORWARD_URL: sink.url, PANORA_WEBHOOK_FORWARD_SECRET: sink.secret };
-        if (secret !== null) env.PANORA_WEBHOOK_SECRET = secret;
-        if (maxBody) env.PANORA_WEBHOOK_MAX_BODY = String(maxBody);
-        srv = await serve(HTTP, env, 'http');
-      });
-      after(async () => {
-        await srv?.stop();
-        const log = srv?.log() ?? '';
-        assert.ok(!log.includes('ctok_') && !log.includes(sink.secret), 'the log holds no token or forward secret');
-      });
-      for (const c of group) {
-        test(c.name, async () => {
-          sink.clear();
-          const got = await send(srv.base, requestOf(c));
-          assert.equal(got.status, c.http, got.body.toString());
-          if (c.code === 'captured') {
-            assert.equal(got.headers['content-type'], TEXT);
-            assert.equal(got.body.toString('utf8'), `captured ${c.receipt_value} forwarded\n`);
-            assert.equal(sink.attempts.length, 1, 'exactly one forward');
-            assert.equal(sink.messages.length, 1, sink.attempts[0]?.error);
-            const m = sink.messages[0];
-            assert.equal(m.id, forwardId(c.record.id_connection));
-            assert.equal(m.event.type, 'connection.created');
-            assert.deepEqual(m.event.data, c.record);
-            assert.ok(Math.abs(Date.parse(m.event.timestamp) - Date.now()) < 60000, m.event.timestamp);
-            return;
-          }
-          assert.equal(sink.attempts.length, 0, 'nothing is forwarded');
-          // the WAGI module, as a WAGI host runs it, answers the same
-          const env = wagiEnv({ method: c.method ?? 'POST', signature: c.signature, contentType: c.content_type, body: c.body });
-          if (secret !== null) env.PANORA_WEBHOOK_SECRET = secret;
-          if (maxBody) env.PANORA_WEBHOOK_MAX_BODY = String(maxBody);
-          const w = await runWagi(wagi, { env, body: c.body });
-          assert.equal(got.status, w.status);
-          if (c.code === 'ignored') {
-            assert.equal(got.headers['content-type'], TEXT);
-            assert.equal(got.body.toString('utf8'), `ignored ${c.receipt_value}\n`);
-            assert.equal(got.body.toString('utf8'), w.body.toString('utf8'));
-            return;
-          }
-          assert.equal(got.headers['content-type'], 'application/json');
-          if (c.http === 405) assert.equal(got.headers.allow, 'POST');
-          // a response to HEAD carries no body, by HTTP's rules
-          if (c.method === 'HEAD') return;
-          const body = JSON.parse(got.body.toString('utf8'));
-          assert.equal(body.outcome, 'rejected');
-          assert.equal(body.error, c.code);
-          assert.deepEqual(body, JSON.parse(w.body.toString('utf8')));
-        });
-      }
-    });
-  }
-});
+everyCase('wasi:http component under jco serve: every case, forwarded or refused', (env) => serve(HTTP, env, 'http'));
 
 describe('wasi:http component: limits and reuse', () => {
   const secret = 'whsec_http_limits';

@@ -77,10 +77,6 @@ export function send(base, { method = 'POST', headers = {}, body, path: where = 
 export const forwardId = (idConnection) =>
   `msg_${crypto.createHash('sha256').update(idConnection).digest('hex').slice(0, 32)}`;
 
-// A backend that receives the forward. `mode(n)` says how to answer the
-// n-th request (from 0): a status, or 'hang' (never answer). Every request
-// is verified; `messages` holds what it accepted, `attempts` everything.
-// `port` (default: any) lets a test bring a backend back where it was.
 // A backend that keeps connections alive and answers 200 with a body, as
 // Express's res.sendStatus(200) does, counting its connections: `opened()`,
 // `open()` (still open now), `port`, `close()`.
@@ -102,6 +98,10 @@ export async function keepAliveBackend() {
   };
 }
 
+// A backend that receives the forward. `mode(n)` says how to answer the
+// n-th request (from 0): a status, or 'hang' (never answer). Every request
+// is verified; `messages` holds what it accepted, `attempts` everything.
+// `port` (default: any) lets a test bring a backend back where it was.
 export async function backend({ secret = `whsec_${crypto.randomBytes(24).toString('base64')}`, mode = () => 204, port = 0 } = {}) {
   const wh = new Webhook(secret);
   const attempts = [];
