@@ -112,8 +112,9 @@ NO_ENTRY  := -nostartfiles -Wl,--no-entry -Wl,--gc-sections
 # $(call shrink,LEVEL): wasm-opt $@ in place at LEVEL, without debug or producer sections.
 shrink     = $(WASM_OPT) $(1) --strip-debug --strip-producers $@ -o $@
 # $(call component,OUTPUT,NAME,CONF FUNCTION-SOURCES,WORLD): core module NAME, lib/ and
-# the function/ sources built in CONF, embedded with WORLD's WIT (jco embed) and wrapped
-# (jco new). WORLD catcher is wit/; any other is wit/http/WORLD.wit plus WASI's WIT.
+# the function/ sources built in CONF, embedded with WORLD's WIT (jco embed; each WIT
+# directory holds one world) and wrapped (jco new).
+# WORLD catcher is wit/; any other is wit/http/WORLD.wit plus WASI's WIT.
 wit_dir  = $(if $(filter catcher,$(1)),wit,$(BUILD)/wit/$(1))
 wit_deps = $(if $(filter catcher,$(1)),$(wildcard wit/*.wit),$(BUILD)/wit/$(1)/.done)
 define component
@@ -123,7 +124,7 @@ $(BUILD)/obj/$(2).core.wasm: $(call objs,$(firstword $(3)),$(wordlist 2,99,$(3))
 	$$(CC_$(firstword $(3))) $$(NO_ENTRY) $$^ -o $$@
 	$$(call shrink,$(if $(filter wasm-oz,$(3)),-Oz,$$(WASM_OPT_LEVEL)))
 $(1): $(BUILD)/obj/$(2).core.wasm $(call wit_deps,$(4)) | $(NPM)
-	$$(JCO_EMBED) embed --wit $(call wit_dir,$(4)) --world-name $(4) $$< -o $(BUILD)/obj/$(2).embedded.wasm
+	$$(JCO_EMBED) embed --wit $(call wit_dir,$(4)) $$< -o $(BUILD)/obj/$(2).embedded.wasm
 	$$(JCO) new $(BUILD)/obj/$(2).embedded.wasm -o $$@
 	$$(SIZE)
 endef
