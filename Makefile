@@ -113,7 +113,7 @@ NO_ENTRY  := -nostartfiles -Wl,--no-entry -Wl,--gc-sections
 shrink     = $(WASM_OPT) $(1) --strip-debug --strip-producers $@ -o $@
 # $(call component,OUTPUT,NAME,CONF FUNCTION-SOURCES,WORLD): core module NAME, lib/ and
 # the function/ sources built in CONF, embedded with WORLD's WIT (jco embed; each WIT
-# directory holds one world) and wrapped (jco new).
+# directory holds one world), wrapped (jco new) and stripped of its name sections.
 # WORLD catcher is wit/; any other is wit/http/WORLD.wit plus WASI's WIT.
 wit_dir  = $(if $(filter catcher,$(1)),wit,$(BUILD)/wit/$(1))
 wit_deps = $(if $(filter catcher,$(1)),$(wildcard wit/*.wit),$(BUILD)/wit/$(1)/.done)
@@ -126,6 +126,7 @@ $(BUILD)/obj/$(2).core.wasm: $(call objs,$(firstword $(3)),$(wordlist 2,99,$(3))
 $(1): $(BUILD)/obj/$(2).core.wasm $(call wit_deps,$(4)) | $(NPM)
 	$$(JCO_EMBED) embed --wit $(call wit_dir,$(4)) $$< -o $(BUILD)/obj/$(2).embedded.wasm
 	$$(JCO) new $(BUILD)/obj/$(2).embedded.wasm -o $$@
+	$$(NODE) scripts/strip-names.mjs $$@
 	$$(SIZE)
 endef
 COMPONENT      := $(BUILD)/panora-webhook.component.wasm
