@@ -69,12 +69,12 @@ static pw_catchup list;
 
 typedef catchup_failure failure;
 typedef catchup_tally tally;
-typedef catchup_settings config;
+typedef kit_settings config;
 #define fail catchup_fail
 #define fine catchup_fine
 
 /* see catchup.h */
-const catchup_failure catchup_fine = { NULL, NULL };
+const catchup_failure catchup_fine = { NULL, NULL, NULL };
 
 /* see catchup.h */
 catchup_failure
@@ -82,10 +82,24 @@ catchup_fail(const char *reason, const char *detail)
 {
 	catchup_failure f;
 
+	f.setting = NULL;
 	f.reason = reason;
 	f.detail = detail;
 	return f;
 }
+
+/* see catchup.h */
+catchup_failure
+catchup_fail_setting(size_t off, const char *reason)
+{
+	catchup_failure f = fail(reason, NULL);
+
+	f.setting = catchup_this.name(off);
+	return f;
+}
+
+#define fail_setting(member, reason) \
+	catchup_fail_setting(CATCHUP_SETTING(member), reason)
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                        */
@@ -125,7 +139,7 @@ is_loopback(pw_span authority)
 	return 1;
 }
 
-/* PANORA_API_URL's path and "/connections", into `path`. */
+/* The API URL's path and "/connections", into `path`. */
 static size_t
 list_path(char *path, size_t cap, pw_span base)
 {
@@ -153,22 +167,22 @@ typedef struct {
 static failure
 check_api(const config *c, api_target *api)
 {
-	const catchup_flavour *w = &catchup_this;
-
 	if (c->api_key.ptr == NULL) {
-		return fail(w->no_key, NULL);
+		return fail_setting(api_key, " is not set");
 	}
 	if (!url_split(&api->url, c->api_url)
 		|| memchr(api->url.path.ptr, '?', api->url.path.len) != NULL)
 	{
-		return fail(w->bad_url, NULL);
+		return fail_setting(api_url,
+			" is not an absolute http or https base URL without a query");
 	}
 	if (!api->url.https && !is_loopback(api->url.authority)) {
-		return fail(w->not_https, NULL);
+		return fail_setting(api_url, " must be https (http only to a "
+			"loopback address, for a self-hosted Panora)");
 	}
 	api->path_len = list_path(api->path, sizeof api->path, api->url.path);
 	if (api->path_len == 0) {
-		return fail(w->long_path, NULL);
+		return fail_setting(api_url, "'s path is too long");
 	}
 	return fine;
 }
@@ -178,22 +192,23 @@ check_api(const config *c, api_target *api)
 static failure
 check_forward(const forward_config *f)
 {
-	const catchup_flavour *w = &catchup_this;
 	pw_forward_key key;
 	pw_url url;
 	int ok;
 
 	if (f->url.ptr == NULL) {
-		return w->no_forward != NULL ? fail(w->no_forward, NULL) : fine;
+		return !catchup_this.forward_required ? fine : fail_setting(forward.url,
+			" is not set: there is nowhere to forward the connections to");
 	}
 	if (!url_split(&url, f->url)) {
-		return fail(w->bad_forward_url, NULL);
+		return fail_setting(forward.url, " is not an absolute http or https URL");
 	}
 	ok = f->secret.ptr != NULL
 		&& pw_forward_key_init(&key, f->secret.ptr, f->secret.len);
 	pw_wipe(&key, sizeof key);
 	if (!ok) {
-		return fail(w->bad_forward_secret, NULL);
+		return fail_setting(forward.secret,
+			" is not whsec_ and the base64 of 16 to 64 bytes");
 	}
 	return fine;
 }
@@ -484,6 +499,10 @@ reason(failure f)
 
 	o.target = get_stderr();
 	bufsink_puts(&o, "catch-up failed: ");
+	if (f.setting != NULL) {
+		bufsink_puts(&o, catchup_this.prefix);
+		bufsink_puts(&o, f.setting);
+	}
 	bufsink_puts(&o, f.reason);
 	if (f.detail != NULL) {
 		bufsink_puts(&o, ": ");
@@ -523,7 +542,7 @@ configure(config *c, api_target *api)
 		f = check_forward(&c->forward);
 	}
 	if (f.reason == NULL) {
-		f = catchup_prepare(catchup_wall_seconds());
+		f = catchup_prepare(c, catchup_wall_seconds());
 	}
 	return f;
 }
