@@ -94,7 +94,7 @@ catchup_fail_setting(size_t off, const char *reason)
 {
 	catchup_failure f = fail(reason, NULL);
 
-	f.setting = catchup_this.name(off);
+	f.setting = catchup_this.naming.name(off);
 	return f;
 }
 
@@ -500,7 +500,7 @@ reason(failure f)
 	o.target = get_stderr();
 	bufsink_puts(&o, "catch-up failed: ");
 	if (f.setting != NULL) {
-		bufsink_puts(&o, catchup_this.prefix);
+		bufsink_puts(&o, catchup_this.naming.prefix);
 		bufsink_puts(&o, f.setting);
 	}
 	bufsink_puts(&o, f.reason);

@@ -52,8 +52,7 @@ typedef struct {
 
 /* What differs in how the flavours' runs go. */
 typedef struct {
-	const char *(*name)(size_t off);  /* kit_env_name or kit_spin_name  */
-	const char *prefix;         /* put before a setting's name          */
+	kit_naming naming;          /* how it names its settings            */
 	int forward_required;       /* 0: a forward is optional             */
 	int store;                  /* 1: the summary has stored and known  */
 } catchup_flavour;

@@ -31,7 +31,7 @@ typedef catchup_failure failure;
 #define fine catchup_fine
 
 /* see catchup.h: the forward is required */
-const catchup_flavour catchup_this = { kit_env_name, "", 1, 0 };
+const catchup_flavour catchup_this = { KIT_ENV_NAMING, 1, 0 };
 
 /* ------------------------------------------------------------------ */
 /* State: the high-water mark                                           */

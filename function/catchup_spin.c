@@ -39,7 +39,7 @@ typedef catchup_failure failure;
 #define fine catchup_fine
 
 /* see catchup.h: the forward is optional, the store counts */
-const catchup_flavour catchup_this = { kit_spin_name, KIT_SPIN_PREFIX, 0, 1 };
+const catchup_flavour catchup_this = { KIT_SPIN_NAMING, 0, 1 };
 
 /* see catchup.h */
 void

@@ -20,6 +20,9 @@ flavour_settings(kit_settings *s)
 }
 
 /* see http.h */
+const kit_naming flavour_naming = KIT_SPIN_NAMING;
+
+/* see http.h */
 const char *
 flavour_keep(pw_result *res, const kit_settings *s)
 {

@@ -145,8 +145,15 @@ kit_spin_name(size_t off)
 #define KIT_ENV_NAME(member) kit_env_name(offsetof(kit_settings, member))
 #define KIT_SPIN_NAME(member) kit_spin_name(offsetof(kit_settings, member))
 
-/* How a Spin flavour names one of its settings in a sentence. */
-#define KIT_SPIN_PREFIX "the Spin variable "
+/* How a flavour names one of its settings in a sentence: `prefix`, then
+   name(offset of its member). */
+typedef struct {
+	const char *prefix;
+	const char *(*name)(size_t off);
+} kit_naming;
+
+#define KIT_ENV_NAMING  { "", kit_env_name }
+#define KIT_SPIN_NAMING { "the Spin variable ", kit_spin_name }
 
 #ifdef __wasm__
 IMPORT("wasi:cli/environment@0.2.0", "get-environment")
