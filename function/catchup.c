@@ -242,7 +242,7 @@ wait_ready(int32_t pollable, int64_t ns)
 /* The list request                                                     */
 /* ------------------------------------------------------------------ */
 
-/* GET <path> with the API key; the outgoing request, or -1. */
+/* GET <path> with the API key; the outgoing request, or KIT_NO_HANDLE. */
 static int32_t
 list_request(const api_target *api, pw_span key)
 {
@@ -255,7 +255,7 @@ list_request(const api_target *api, pw_span key)
 	e[2] = entry("user-agent", "panora-webhook/0.1", 18);
 	http_fields_from_list(e, 3, &r);
 	if (r.is_err) {
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	req = request_new(r.handle);
 	if (request_set_method(req, OG_GET, NULL, 0) != 0
@@ -266,12 +266,13 @@ list_request(const api_target *api, pw_span key)
 		|| request_set_path(req, 1, api->path, api->path_len) != 0)
 	{
 		drop_request(req);
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	return req;
 }
 
-/* Send the request with an empty body; its response future, or -1. */
+/* Send the request with an empty body; its response future, or
+   KIT_NO_HANDLE. */
 static int32_t
 send_request(int32_t req)
 {
@@ -284,7 +285,7 @@ send_request(int32_t req)
 	request_body(req, &b);
 	if (b.is_err) {
 		drop_request(req);
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	opts = options_new();
 	options_connect(opts, 1, wait);
@@ -293,7 +294,7 @@ send_request(int32_t req)
 	outgoing_handle(req, 1, opts, &h);    /* takes the request, options */
 	if (h.is_err) {
 		drop_outgoing_body(b.handle);
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	http_outbody_finish(b.handle, 0, 0, &fin);
 	return h.handle;
@@ -323,7 +324,7 @@ list_response(const api_target *api, pw_span key, int32_t *resp)
 	int32_t future, status;
 	int32_t req = list_request(api, key);
 
-	if (req < 0 || (future = send_request(req)) < 0) {
+	if (req == KIT_NO_HANDLE || (future = send_request(req)) == KIT_NO_HANDLE) {
 		return fail("the host refused the request to Panora's API", NULL);
 	}
 	if (!wait_ready(future_subscribe(future), API_WAIT_S * NS_PER_S)) {
@@ -425,7 +426,7 @@ static failure
 catch_up(run_ctx *r, const api_target *api)
 {
 	cabi_handle_result b;
-	int32_t resp = -1, body, stream;
+	int32_t resp = KIT_NO_HANDLE, body, stream;
 	failure f = list_response(api, r->cfg->api_key, &resp);
 
 	if (f.reason != NULL) {

@@ -92,7 +92,7 @@ typedef struct {      /* result<filesize, error-code>                   */
 } fs_write_result;
 
 typedef struct {
-	int32_t dir;          /* the state directory, or -1              */
+	int32_t dir;          /* the state directory, or KIT_NO_HANDLE   */
 	int has_mark;
 	uint64_t mark;        /* unix seconds of the last good run        */
 } state;
@@ -116,7 +116,7 @@ open_state(state *s)
 	for (i = 1; i < dirs.len; i++) {
 		fs_drop(dirs.ptr[i].dir);
 	}
-	s->dir = dirs.len > 0 ? dirs.ptr[0].dir : -1;
+	s->dir = dirs.len > 0 ? dirs.ptr[0].dir : KIT_NO_HANDLE;
 }
 
 /* Read the mark; no file is no mark. */
@@ -127,7 +127,7 @@ read_mark(state *s)
 	fs_read_result rd;
 	size_t v, n;
 
-	if (s->dir < 0) {
+	if (s->dir == KIT_NO_HANDLE) {
 		return fine;
 	}
 	fs_open_at(s->dir, 0, MARK_FILE, sizeof MARK_FILE - 1, 0, FS_READ, &o);
@@ -160,7 +160,7 @@ write_mark(const state *s, uint64_t at)
 	fs_write_result w;
 	int ok;
 
-	if (s->dir < 0) {
+	if (s->dir == KIT_NO_HANDLE) {
 		return fine;
 	}
 	text[n++] = '\n';
@@ -338,7 +338,7 @@ catchup_done(uint64_t listed_at)
 void
 catchup_end(void)
 {
-	if (st.dir >= 0) {
+	if (st.dir != KIT_NO_HANDLE) {
 		fs_drop(st.dir);
 	}
 	memset(&st, 0, sizeof st);

@@ -81,12 +81,17 @@ index_holds(cabi_str ix, const char *el, size_t n)
 	return 0;
 }
 
-/*
- * The user's index with `rec`'s id_connection appended, into `list`: 0;
- * 1 when the index holds it already (a run that failed between the index
- * and the record wrote it), and `list` is not made; -1 on failure.
- */
-static int
+/* How making the user's new index ended. */
+typedef enum {
+	INDEX_MADE = 0,       /* `list` is the index to write             */
+	INDEX_HOLDS = 1,      /* it holds the connection already: a run
+	                         that failed between index and record     */
+	INDEX_FAILED = -1     /* the store could not be read, or no room  */
+} index_result;
+
+/* The user's index with `rec`'s id_connection appended, into `list`
+   (not made on INDEX_HOLDS). */
+static index_result
 index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
 	bufsink *list)
 {
@@ -94,7 +99,7 @@ index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
 
 	kv_get(bucket, key, klen, &got);
 	if (got.is_err) {
-		return -1;
+		return INDEX_FAILED;
 	}
 	rest_sink(list);
 	pw_json_write_string(bufsink_write, list, rec->id_connection.ptr,
@@ -102,7 +107,7 @@ index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
 	if (list->len <= list->cap && got.u.opt.is_some
 		&& index_holds(got.u.opt.s, list->buf, list->len))
 	{
-		return 1;
+		return INDEX_HOLDS;
 	}
 	list->len = 0;
 	if (got.u.opt.is_some && got.u.opt.s.len >= 2) {      /* ["a","b"] */
@@ -114,7 +119,7 @@ index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
 	pw_json_write_string(bufsink_write, list, rec->id_connection.ptr,
 		rec->id_connection.len);
 	bufsink_puts(list, "]");
-	return list->len <= list->cap ? 0 : -1;
+	return list->len <= list->cap ? INDEX_MADE : INDEX_FAILED;
 }
 
 /* see http.h */
@@ -188,14 +193,14 @@ store_record(pw_result *res)
 	http_take(json.len);
 	/* the index goes after what the host hands over for it */
 	switch (index_with(bucket, key2, k2len, rec, &list)) {
-	case 0:
+	case INDEX_MADE:
 		http_take(list.len);
 		kv_set(bucket, key2, k2len, list.buf, list.len, &w);
 		if (w.is_err) {
 			goto done;
 		}
 		break;
-	case 1:
+	case INDEX_HOLDS:
 		break;
 	default:
 		goto done;
