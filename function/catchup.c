@@ -69,12 +69,12 @@ static pw_catchup list;
 
 typedef catchup_failure failure;
 typedef catchup_tally tally;
-typedef catchup_settings config;
+typedef kit_settings config;
 #define fail catchup_fail
 #define fine catchup_fine
 
 /* see catchup.h */
-const catchup_failure catchup_fine = { NULL, NULL };
+const catchup_failure catchup_fine = { NULL, NULL, NULL };
 
 /* see catchup.h */
 catchup_failure
@@ -82,10 +82,24 @@ catchup_fail(const char *reason, const char *detail)
 {
 	catchup_failure f;
 
+	f.setting = NULL;
 	f.reason = reason;
 	f.detail = detail;
 	return f;
 }
+
+/* see catchup.h */
+catchup_failure
+catchup_fail_setting(size_t off, const char *reason)
+{
+	catchup_failure f = fail(reason, NULL);
+
+	f.setting = catchup_this.naming.name(off);
+	return f;
+}
+
+#define fail_setting(member, reason) \
+	catchup_fail_setting(CATCHUP_SETTING(member), reason)
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                        */
@@ -125,7 +139,7 @@ is_loopback(pw_span authority)
 	return 1;
 }
 
-/* PANORA_API_URL's path and "/connections", into `path`. */
+/* The API URL's path and "/connections", into `path`. */
 static size_t
 list_path(char *path, size_t cap, pw_span base)
 {
@@ -153,22 +167,22 @@ typedef struct {
 static failure
 check_api(const config *c, api_target *api)
 {
-	const catchup_flavour *w = &catchup_this;
-
 	if (c->api_key.ptr == NULL) {
-		return fail(w->no_key, NULL);
+		return fail_setting(api_key, " is not set");
 	}
 	if (!url_split(&api->url, c->api_url)
 		|| memchr(api->url.path.ptr, '?', api->url.path.len) != NULL)
 	{
-		return fail(w->bad_url, NULL);
+		return fail_setting(api_url,
+			" is not an absolute http or https base URL without a query");
 	}
 	if (!api->url.https && !is_loopback(api->url.authority)) {
-		return fail(w->not_https, NULL);
+		return fail_setting(api_url, " must be https (http only to a "
+			"loopback address, for a self-hosted Panora)");
 	}
 	api->path_len = list_path(api->path, sizeof api->path, api->url.path);
 	if (api->path_len == 0) {
-		return fail(w->long_path, NULL);
+		return fail_setting(api_url, "'s path is too long");
 	}
 	return fine;
 }
@@ -178,22 +192,23 @@ check_api(const config *c, api_target *api)
 static failure
 check_forward(const forward_config *f)
 {
-	const catchup_flavour *w = &catchup_this;
 	pw_forward_key key;
 	pw_url url;
 	int ok;
 
 	if (f->url.ptr == NULL) {
-		return w->no_forward != NULL ? fail(w->no_forward, NULL) : fine;
+		return !catchup_this.forward_required ? fine : fail_setting(forward.url,
+			" is not set: there is nowhere to forward the connections to");
 	}
 	if (!url_split(&url, f->url)) {
-		return fail(w->bad_forward_url, NULL);
+		return fail_setting(forward.url, " is not an absolute http or https URL");
 	}
 	ok = f->secret.ptr != NULL
 		&& pw_forward_key_init(&key, f->secret.ptr, f->secret.len) == PW_FORWARD_KEY_OK;
 	pw_wipe(&key, sizeof key);
 	if (!ok) {
-		return fail(w->bad_forward_secret, NULL);
+		return fail_setting(forward.secret,
+			" is not whsec_ and the base64 of 16 to 64 bytes");
 	}
 	return fine;
 }
@@ -227,7 +242,7 @@ wait_ready(int32_t pollable, int64_t ns)
 /* The list request                                                     */
 /* ------------------------------------------------------------------ */
 
-/* GET <path> with the API key; the outgoing request, or -1. */
+/* GET <path> with the API key; the outgoing request, or KIT_NO_HANDLE. */
 static int32_t
 list_request(const api_target *api, pw_span key)
 {
@@ -240,7 +255,7 @@ list_request(const api_target *api, pw_span key)
 	e[2] = entry("user-agent", "panora-webhook/0.1", 18);
 	http_fields_from_list(e, 3, &r);
 	if (r.is_err) {
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	req = request_new(r.handle);
 	if (request_set_method(req, OG_GET, NULL, 0) != 0
@@ -251,12 +266,13 @@ list_request(const api_target *api, pw_span key)
 		|| request_set_path(req, 1, api->path, api->path_len) != 0)
 	{
 		drop_request(req);
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	return req;
 }
 
-/* Send the request with an empty body; its response future, or -1. */
+/* Send the request with an empty body; its response future, or
+   KIT_NO_HANDLE. */
 static int32_t
 send_request(int32_t req)
 {
@@ -269,7 +285,7 @@ send_request(int32_t req)
 	request_body(req, &b);
 	if (b.is_err) {
 		drop_request(req);
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	opts = options_new();
 	options_connect(opts, 1, wait);
@@ -278,7 +294,7 @@ send_request(int32_t req)
 	outgoing_handle(req, 1, opts, &h);    /* takes the request, options */
 	if (h.is_err) {
 		drop_outgoing_body(b.handle);
-		return -1;
+		return KIT_NO_HANDLE;
 	}
 	http_outbody_finish(b.handle, 0, 0, &fin);
 	return h.handle;
@@ -308,7 +324,7 @@ list_response(const api_target *api, pw_span key, int32_t *resp)
 	int32_t future, status;
 	int32_t req = list_request(api, key);
 
-	if (req < 0 || (future = send_request(req)) < 0) {
+	if (req == KIT_NO_HANDLE || (future = send_request(req)) == KIT_NO_HANDLE) {
 		return fail("the host refused the request to Panora's API", NULL);
 	}
 	if (!wait_ready(future_subscribe(future), API_WAIT_S * NS_PER_S)) {
@@ -410,7 +426,7 @@ static failure
 catch_up(run_ctx *r, const api_target *api)
 {
 	cabi_handle_result b;
-	int32_t resp = -1, body, stream;
+	int32_t resp = KIT_NO_HANDLE, body, stream;
 	failure f = list_response(api, r->cfg->api_key, &resp);
 
 	if (f.reason != NULL) {
@@ -484,6 +500,10 @@ reason(failure f)
 
 	o.target = get_stderr();
 	bufsink_puts(&o, "catch-up failed: ");
+	if (f.setting != NULL) {
+		bufsink_puts(&o, catchup_this.naming.prefix);
+		bufsink_puts(&o, f.setting);
+	}
 	bufsink_puts(&o, f.reason);
 	if (f.detail != NULL) {
 		bufsink_puts(&o, ": ");
@@ -523,7 +543,7 @@ configure(config *c, api_target *api)
 		f = check_forward(&c->forward);
 	}
 	if (f.reason == NULL) {
-		f = catchup_prepare(catchup_wall_seconds());
+		f = catchup_prepare(c, catchup_wall_seconds());
 	}
 	return f;
 }

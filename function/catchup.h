@@ -29,10 +29,12 @@
 
 #include "http.h"
 
-/* Why the run failed: a static sentence and, optionally, a static detail
-   (a sentence of pw_catchup's, forward.c's or store.c's). reason NULL: no
-   failure. */
+/* Why the run failed: a static sentence, after the name of the setting
+   it is about (when `setting` is not NULL), and optionally a static
+   detail (a sentence of pw_catchup's, forward.c's or store.c's). reason
+   NULL: no failure. */
 typedef struct {
+	const char *setting;        /* the flavour's name for it, or NULL  */
 	const char *reason;
 	const char *detail;
 } catchup_failure;
@@ -48,32 +50,12 @@ typedef struct {
 	uint64_t outside;      /* older than the window or the mark       */
 } catchup_tally;
 
-/* What the shared part needs to know of the settings. Spans into the
-   arena; a NULL api_url means the default. */
+/* What differs in how the flavours' runs go. */
 typedef struct {
-	pw_span api_key;
-	pw_span api_url;
-	forward_config forward;
-} catchup_settings;
-
-/* The flavour's sentences, naming its own settings, and what it counts. */
-typedef struct {
-	const char *no_key, *bad_url, *not_https, *long_path;
-	const char *no_forward;     /* NULL: a forward is optional          */
-	const char *bad_forward_url, *bad_forward_secret;
+	kit_naming naming;          /* how it names its settings            */
+	int forward_required;       /* 0: a forward is optional             */
 	int store;                  /* 1: the summary has stored and known  */
 } catchup_flavour;
-
-/* The sentences, with the flavour's names for its settings put in. */
-#define CATCHUP_API_SENTENCES(KEY, URL) \
-	KEY " is not set", \
-	URL " is not an absolute http or https base URL without a query", \
-	URL " must be https (http only to a loopback address, for a " \
-		"self-hosted Panora)", \
-	URL "'s path is too long"
-#define CATCHUP_FORWARD_SENTENCES(FURL, FSECRET) \
-	FURL " is not an absolute http or https URL", \
-	FSECRET " is not whsec_ and the base64 of 16 to 64 bytes"
 
 /* ------------------------------------------------------------------ */
 /* catchup.c, for the flavours                                          */
@@ -82,6 +64,11 @@ typedef struct {
 /* A failure of `reason` (and `detail`, or NULL); catchup_fine: none. */
 catchup_failure catchup_fail(const char *reason, const char *detail);
 extern const catchup_failure catchup_fine;
+
+/* A failure of the setting at `off` in kit_settings: its name in the
+   flavour's words, then `reason` (" is not set", ...). */
+catchup_failure catchup_fail_setting(size_t off, const char *reason);
+#define CATCHUP_SETTING(member) offsetof(kit_settings, member)
 
 /* The wall clock, in unix seconds. */
 uint64_t catchup_wall_seconds(void);
@@ -92,18 +79,18 @@ uint64_t catchup_wall_seconds(void);
 
 extern const catchup_flavour catchup_this;
 
-/* Fill `s` (zeroed) from the flavour's configuration source; set up
-   whatever else the flavour reads later. Cannot fail: an unusable
-   setting is refused by the checks that follow. */
-void catchup_load(catchup_settings *s);
+/* Fill `s` (zeroed) with the settings the flavour reads (settings.h), by
+   the kit's loader for its source; set up whatever else it reads later.
+   Cannot fail: an unusable setting is refused by the checks that follow. */
+void catchup_load(kit_settings *s);
 
-/* The flavour's own checks before anything is listed, at `now`. */
-catchup_failure catchup_prepare(uint64_t now);
+/* The flavour's own checks of `s` before anything is listed, at `now`. */
+catchup_failure catchup_prepare(const kit_settings *s, uint64_t now);
 
 /* One recovered connection (a PW_CAPTURED `res`, its spans valid for this
    call only): keep it as the flavour does, counting in `t`. A failure
    ends the run. Scratch taken from the arena is released after the call. */
-catchup_failure catchup_take(const catchup_settings *s, pw_result *res,
+catchup_failure catchup_take(const kit_settings *s, pw_result *res,
 	catchup_tally *t);
 
 /* After a wholly good run, listed at `listed_at`. */

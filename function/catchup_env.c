@@ -24,24 +24,14 @@
 
 #include "catchup.h"
 
-IMPORT("wasi:cli/environment@0.2.0", "get-environment")
-void get_environment(void *ret);
-
 #define DEFAULT_WINDOW_S 86400u
 
 typedef catchup_failure failure;
 #define fail catchup_fail
 #define fine catchup_fine
 
-/* see catchup.h */
-const catchup_flavour catchup_this = {
-	CATCHUP_API_SENTENCES("PANORA_API_KEY", "PANORA_API_URL"),
-	"PANORA_WEBHOOK_FORWARD_URL is not set: there is nowhere to forward "
-		"the connections to",
-	CATCHUP_FORWARD_SENTENCES("PANORA_WEBHOOK_FORWARD_URL",
-		"PANORA_WEBHOOK_FORWARD_SECRET"),
-	0,
-};
+/* see catchup.h: the forward is required */
+const catchup_flavour catchup_this = { KIT_ENV_NAMING, 1, 0 };
 
 /* ------------------------------------------------------------------ */
 /* State: the high-water mark                                           */
@@ -102,7 +92,7 @@ typedef struct {      /* result<filesize, error-code>                   */
 } fs_write_result;
 
 typedef struct {
-	int32_t dir;          /* the state directory, or -1              */
+	int32_t dir;          /* the state directory, or KIT_NO_HANDLE   */
 	int has_mark;
 	uint64_t mark;        /* unix seconds of the last good run        */
 } state;
@@ -126,7 +116,7 @@ open_state(state *s)
 	for (i = 1; i < dirs.len; i++) {
 		fs_drop(dirs.ptr[i].dir);
 	}
-	s->dir = dirs.len > 0 ? dirs.ptr[0].dir : -1;
+	s->dir = dirs.len > 0 ? dirs.ptr[0].dir : KIT_NO_HANDLE;
 }
 
 /* Read the mark; no file is no mark. */
@@ -137,7 +127,7 @@ read_mark(state *s)
 	fs_read_result rd;
 	size_t v, n;
 
-	if (s->dir < 0) {
+	if (s->dir == KIT_NO_HANDLE) {
 		return fine;
 	}
 	fs_open_at(s->dir, 0, MARK_FILE, sizeof MARK_FILE - 1, 0, FS_READ, &o);
@@ -170,7 +160,7 @@ write_mark(const state *s, uint64_t at)
 	fs_write_result w;
 	int ok;
 
-	if (s->dir < 0) {
+	if (s->dir == KIT_NO_HANDLE) {
 		return fine;
 	}
 	text[n++] = '\n';
@@ -197,7 +187,6 @@ write_mark(const state *s, uint64_t at)
 }
 
 static state st;
-static pw_span window_s;       /* PANORA_WEBHOOK_CATCHUP_WINDOW_S       */
 static uint64_t cutoff;        /* oldest created_at forwarded, 0: all   */
 
 /* ------------------------------------------------------------------ */
@@ -206,34 +195,9 @@ static uint64_t cutoff;        /* oldest created_at forwarded, 0: all   */
 
 /* see catchup.h: the environment, and the state directory if any */
 void
-catchup_load(catchup_settings *c)
+catchup_load(kit_settings *s)
 {
-	static const char *const names[] = {
-		"PANORA_API_KEY", "PANORA_API_URL", "PANORA_WEBHOOK_CATCHUP_WINDOW_S",
-		"PANORA_WEBHOOK_FORWARD_URL", "PANORA_WEBHOOK_FORWARD_SECRET",
-		"PANORA_WEBHOOK_FORWARD_TIMEOUT_MS",
-	};
-	pw_span *const dst[] = {
-		&c->api_key, &c->api_url, &window_s,
-		&c->forward.url, &c->forward.secret, &c->forward.timeout_ms,
-	};
-	struct { cabi_str *ptr; size_t len; } env;
-	size_t i, j;
-
-	memset(&window_s, 0, sizeof window_s);
-	get_environment(&env);
-	for (i = 0; i < env.len; i++) {
-		const cabi_str *name = &env.ptr[2 * i], *value = name + 1;
-
-		for (j = 0; j < sizeof names / sizeof names[0]; j++) {
-			if (value->len > 0 && name->len == strlen(names[j])
-				&& memcmp(name->ptr, names[j], name->len) == 0)
-			{
-				dst[j]->ptr = value->ptr;
-				dst[j]->len = value->len;
-			}
-		}
-	}
+	kit_env_load(s, READ_CATCHUP);
 	open_state(&st);
 }
 
@@ -242,15 +206,15 @@ catchup_load(catchup_settings *c)
  * the window; 0 (everything) when the window is 0 or reaches before 1970.
  */
 static failure
-check_window(uint64_t now, uint64_t *oldest, int *all)
+check_window(pw_span window_s, uint64_t now, uint64_t *oldest, int *all)
 {
 	size_t w = DEFAULT_WINDOW_S;
 
 	if (window_s.ptr != NULL
 		&& kit_parse_size(window_s.ptr, window_s.len, &w) != KIT_SIZE_OK)
 	{
-		return fail("PANORA_WEBHOOK_CATCHUP_WINDOW_S is not a number of "
-			"seconds", NULL);
+		return catchup_fail_setting(CATCHUP_SETTING(window_s),
+			" is not a number of seconds");
 	}
 	*oldest = w == 0 || w >= now ? 0 : now - w;
 	*all = w == 0;
@@ -260,10 +224,10 @@ check_window(uint64_t now, uint64_t *oldest, int *all)
 /* see catchup.h: the cutoff is the window's, or the high-water mark's
    when there is one (a window of 0 still means all) */
 failure
-catchup_prepare(uint64_t now)
+catchup_prepare(const kit_settings *s, uint64_t now)
 {
 	int all = 0;
-	failure f = check_window(now, &cutoff, &all);
+	failure f = check_window(s->window_s, now, &cutoff, &all);
 
 	if (f.reason == NULL) {
 		f = read_mark(&st);
@@ -347,7 +311,7 @@ iso_seconds(pw_span t)
    created_at that cannot be read is forwarded: a token lost is the
    failure this command exists to prevent, a repeat is deduplicated. */
 failure
-catchup_take(const catchup_settings *s, pw_result *res, catchup_tally *t)
+catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 {
 	uint64_t at = iso_seconds(res->record.created_at);
 
@@ -374,10 +338,9 @@ catchup_done(uint64_t listed_at)
 void
 catchup_end(void)
 {
-	if (st.dir >= 0) {
+	if (st.dir != KIT_NO_HANDLE) {
 		fs_drop(st.dir);
 	}
 	memset(&st, 0, sizeof st);
-	memset(&window_s, 0, sizeof window_s);
 	cutoff = 0;
 }

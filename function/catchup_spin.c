@@ -8,11 +8,10 @@
  *
  *   spin up -f deploy/spin/catchup.toml --runtime-config-file FILE
  *
- * Settings (wasi:config/store, as http.c -DPW_SPIN reads them):
- *   panora_api_key        required: the project's API key (a secret)
- *   panora_api_url        optional: https://api.panora.dev by default
- *   panora_webhook_forward_url, _secret, _timeout_ms   optional: the
- *                         forward, exactly as the HTTP Spin flavour has it
+ * Settings: those settings.h marks READ_CATCHUP_SPIN, as Spin variables
+ * (wasi:config/store, read as http_spin.c reads its own): the API key
+ * (required), the API URL, and the forward (optional, exactly as the HTTP
+ * Spin flavour has it).
  *
  * A connection whose connection/<id_connection> key the store already has
  * (written by the webhook path or by an earlier run) is left untouched
@@ -39,38 +38,28 @@ typedef catchup_failure failure;
 #define fail catchup_fail
 #define fine catchup_fine
 
-/* see catchup.h */
-const catchup_flavour catchup_this = {
-	CATCHUP_API_SENTENCES("the Spin variable panora_api_key",
-		"the Spin variable panora_api_url"),
-	NULL,                                /* the forward is optional */
-	CATCHUP_FORWARD_SENTENCES("the Spin variable panora_webhook_forward_url",
-		"the Spin variable panora_webhook_forward_secret"),
-	1,
-};
+/* see catchup.h: the forward is optional, the store counts */
+const catchup_flavour catchup_this = { KIT_SPIN_NAMING, 0, 1 };
 
 /* see catchup.h */
 void
-catchup_load(catchup_settings *s)
+catchup_load(kit_settings *s)
 {
-	s->api_key = spin_variable("panora_api_key");
-	s->api_url = spin_variable("panora_api_url");
-	s->forward.url = spin_variable("panora_webhook_forward_url");
-	s->forward.secret = spin_variable("panora_webhook_forward_secret");
-	s->forward.timeout_ms = spin_variable("panora_webhook_forward_timeout_ms");
+	kit_spin_load(s, READ_CATCHUP_SPIN);
 }
 
 /* see catchup.h: nothing more to check */
 failure
-catchup_prepare(uint64_t now)
+catchup_prepare(const kit_settings *s, uint64_t now)
 {
+	(void)s;
 	(void)now;
 	return fine;
 }
 
 /* see catchup.h: known, or forwarded (when set) and then written */
 failure
-catchup_take(const catchup_settings *s, pw_result *res, catchup_tally *t)
+catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 {
 	sink_result st;
 

@@ -285,7 +285,8 @@ handle(int32_t request, int32_t outparam)
 	kit_limit(&ctx, cfg.max_body);
 	read_headers(request, &req);
 	if (read_request_body(request, &req, &res) == KIT_GO) {
-		kit_verify(&ctx, &cfg.secret, 1, &req, &res);
+		kit_verify_setting(&ctx, cfg.secret, flavour_naming.prefix,
+			flavour_naming.name(offsetof(kit_settings, secret)), &req, &res);
 		if (res.status == PW_CAPTURED) {
 			kept = flavour_keep(&res, &cfg);  /* NULL: res is now the refusal */
 		}

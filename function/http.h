@@ -23,6 +23,9 @@
    values may live in the arena. */
 void flavour_settings(kit_settings *s);
 
+/* How the flavour names its settings (KIT_ENV_NAMING, KIT_SPIN_NAMING). */
+extern const kit_naming flavour_naming;
+
 /*
  * Hand the captured record in `res` to the flavour's sinks. Returns the
  * receipt's last word(s) ("forwarded", "new", ...), or NULL when `res`

@@ -10,24 +10,15 @@
 
 #include "http.h"
 
-IMPORT("wasi:cli/environment@0.2.0", "get-environment")
-void get_environment(void *ret);
-
 /* see http.h */
 void
 flavour_settings(kit_settings *s)
 {
-	struct { cabi_str *ptr; size_t len; } env;   /* list<tuple<string, string>> */
-	size_t i;
-
-	get_environment(&env);
-	for (i = 0; i < env.len; i++) {
-		const cabi_str *name = &env.ptr[2 * i], *value = name + 1;
-
-		kit_setting_take(s, READ_HTTP, name->ptr, name->len, value->ptr,
-			value->len);
-	}
+	kit_env_load(s, READ_HTTP);
 }
+
+/* see http.h */
+const kit_naming flavour_naming = KIT_ENV_NAMING;
 
 /* see http.h */
 const char *

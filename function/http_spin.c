@@ -12,26 +12,15 @@
 
 #include "http.h"
 
-/* see http.h: every setting the Spin flavour reads, by its variable name;
-   unset, empty or unreadable is unset */
+/* see http.h: every setting the Spin flavour reads, by its variable name */
 void
 flavour_settings(kit_settings *s)
 {
-	size_t i;
-
-	for (i = 0; i < KIT_SETTINGS_COUNT; i++) {
-		const kit_setting *t = &kit_spin_settings[i];
-		pw_span v;
-
-		if (!(t->readers & READ_SPIN)) {
-			continue;
-		}
-		v = spin_variable(t->name);
-		if (v.ptr != NULL) {
-			*kit_setting_at(s, t) = v;
-		}
-	}
+	kit_spin_load(s, READ_SPIN);
 }
+
+/* see http.h */
+const kit_naming flavour_naming = KIT_SPIN_NAMING;
 
 /* see http.h */
 const char *

@@ -166,14 +166,16 @@ kit_wants_body(pw_span method)
 /*
  * Verify and decode `req` under the secret lists secrets[0..n) (each one
  * comma-separated, as PANORA_WEBHOOK_SECRET; a NULL one is no secret),
- * into `res`. The keyring is wiped before this returns.
+ * into `res`. The keyring is wiped before this returns. Returns 0 when
+ * the lists held no secret at all (not even too many), else 1.
  */
-static inline void
+static inline int
 kit_verify(pw_context *ctx, const pw_span *secrets, size_t n,
 	const pw_request *req, pw_result *res)
 {
 	static pw_keyring kr;
 	size_t i;
+	int any;
 
 	pw_keyring_init(&kr);
 	for (i = 0; i < n && !kr.overflow; i++) {
@@ -182,7 +184,36 @@ kit_verify(pw_context *ctx, const pw_span *secrets, size_t n,
 		}                                 /* overflow: pw_handle says */
 	}
 	pw_handle(ctx, &kr, req, res);
+	any = kr.count > 0 || kr.overflow;
 	pw_keyring_wipe(&kr);
+	return any;
+}
+
+/*
+ * As kit_verify, for an adapter whose secrets are the one setting
+ * `secret`, which it calls `prefix` `name` (settings.h): a refusal for
+ * want of any secret ends by naming that setting, "no endpoint secret is
+ * configured (PANORA_WEBHOOK_SECRET)". The sentence is in static memory,
+ * one at a time.
+ */
+static inline void
+kit_verify_setting(pw_context *ctx, pw_span secret, const char *prefix,
+	const char *name, const pw_request *req, pw_result *res)
+{
+	static char sentence[128];
+	bufsink b = { NULL, 0, 0, sizeof sentence - 1, sentence };
+
+	if (kit_verify(ctx, &secret, 1, req, res) == 0
+		&& res->status == PW_ERR_NO_SECRET)
+	{
+		bufsink_puts(&b, res->message);
+		bufsink_puts(&b, " (");
+		bufsink_puts(&b, prefix);
+		bufsink_puts(&b, name);
+		bufsink_puts(&b, ")");
+		sentence[b.len < b.cap ? b.len : b.cap] = '\0';
+		res->message = sentence;
+	}
 }
 
 #define KIT_CACHE_CONTROL "no-store"      /* on every answer */

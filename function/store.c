@@ -37,23 +37,6 @@ void drop_bucket(int32_t h);
 /* Spin's store refuses keys over 256 bytes */
 #define KEY_MAX 256
 
-typedef struct {
-	char *buf;
-	size_t len, cap;
-} membuf;
-
-/* A pw_sink into a membuf; counts past `cap` so overflow shows. */
-static void
-mem_sink(void *arg, const char *p, size_t n)
-{
-	membuf *m = (membuf *)arg;
-
-	if (n <= m->cap && m->len <= m->cap - n) {
-		memcpy(m->buf + m->len, p, n);
-	}
-	m->len += n;
-}
-
 /* `prefix` and `id` into `dst` (KEY_MAX bytes); its length, or 0 if the
    key would be too long. */
 static size_t
@@ -69,12 +52,15 @@ key_of(char *dst, const char *prefix, pw_span id)
 	return n + id.len;
 }
 
-/* A membuf over what is left of the arena, not yet claimed. */
+/* A memory bufsink over what is left of the arena, not yet claimed: what
+   does not fit is counted, so len > cap shows it. */
 static void
-membuf_rest(membuf *m)
+rest_sink(bufsink *m)
 {
-	m->buf = http_rest(&m->cap);
+	m->send = NULL;
+	m->target = 0;
 	m->len = 0;
+	m->buf = http_rest(&m->cap);
 }
 
 /* Does the index `ix` (as index_with writes it) hold the element `el`, a
@@ -95,40 +81,45 @@ index_holds(cabi_str ix, const char *el, size_t n)
 	return 0;
 }
 
-/*
- * The user's index with `rec`'s id_connection appended, into `list`: 0;
- * 1 when the index holds it already (a run that failed between the index
- * and the record wrote it), and `list` is not made; -1 on failure.
- */
-static int
+/* How making the user's new index ended. */
+typedef enum {
+	INDEX_MADE = 0,       /* `list` is the index to write             */
+	INDEX_HOLDS = 1,      /* it holds the connection already: a run
+	                         that failed between index and record     */
+	INDEX_FAILED = -1     /* the store could not be read, or no room  */
+} index_result;
+
+/* The user's index with `rec`'s id_connection appended, into `list`
+   (not made on INDEX_HOLDS). */
+static index_result
 index_with(int32_t bucket, const char *key, size_t klen, const pw_record *rec,
-	membuf *list)
+	bufsink *list)
 {
 	cabi_result got;
 
 	kv_get(bucket, key, klen, &got);
 	if (got.is_err) {
-		return -1;
+		return INDEX_FAILED;
 	}
-	membuf_rest(list);
-	pw_json_write_string(mem_sink, list, rec->id_connection.ptr,
+	rest_sink(list);
+	pw_json_write_string(bufsink_write, list, rec->id_connection.ptr,
 		rec->id_connection.len);
 	if (list->len <= list->cap && got.u.opt.is_some
 		&& index_holds(got.u.opt.s, list->buf, list->len))
 	{
-		return 1;
+		return INDEX_HOLDS;
 	}
 	list->len = 0;
 	if (got.u.opt.is_some && got.u.opt.s.len >= 2) {      /* ["a","b"] */
-		mem_sink(list, got.u.opt.s.ptr, got.u.opt.s.len - 1);
-		mem_sink(list, ",", 1);
+		bufsink_put(list, got.u.opt.s.ptr, got.u.opt.s.len - 1);
+		bufsink_puts(list, ",");
 	} else {
-		mem_sink(list, "[", 1);
+		bufsink_puts(list, "[");
 	}
-	pw_json_write_string(mem_sink, list, rec->id_connection.ptr,
+	pw_json_write_string(bufsink_write, list, rec->id_connection.ptr,
 		rec->id_connection.len);
-	mem_sink(list, "]", 1);
-	return list->len <= list->cap ? 0 : -1;
+	bufsink_puts(list, "]");
+	return list->len <= list->cap ? INDEX_MADE : INDEX_FAILED;
 }
 
 /* see http.h */
@@ -169,7 +160,7 @@ store_record(pw_result *res)
 	char key[KEY_MAX], key2[KEY_MAX];
 	size_t klen, k2len;
 	cabi_result r, w;
-	membuf json, list;
+	bufsink json, list;
 	int32_t bucket;
 	sink_result rc = SINK_FAILED;
 
@@ -194,22 +185,22 @@ store_record(pw_result *res)
 		rc = SINK_KNOWN;
 		goto done;
 	}
-	membuf_rest(&json);
-	pw_write_response(res, mem_sink, &json);
+	rest_sink(&json);
+	pw_write_response(res, bufsink_write, &json);
 	if (json.len > json.cap) {
 		goto done;
 	}
 	http_take(json.len);
 	/* the index goes after what the host hands over for it */
 	switch (index_with(bucket, key2, k2len, rec, &list)) {
-	case 0:
+	case INDEX_MADE:
 		http_take(list.len);
 		kv_set(bucket, key2, k2len, list.buf, list.len, &w);
 		if (w.is_err) {
 			goto done;
 		}
 		break;
-	case 1:
+	case INDEX_HOLDS:
 		break;
 	default:
 		goto done;

@@ -1,7 +1,7 @@
 /*
  * variables.c -- Spin variables, read through wasi:config/store
  * (@0.2.0-draft-2024-09-27, as Spin 3 provides it): the Spin flavours'
- * configuration source, for http.c -DPW_SPIN and catchup_spin.c.
+ * configuration source, for http_spin.c and catchup_spin.c.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -25,4 +25,24 @@ spin_variable(const char *name)
 		v.len = r.u.opt.s.len;
 	}
 	return v;
+}
+
+/* see settings.h */
+void
+kit_spin_load(kit_settings *s, unsigned reader)
+{
+	size_t i;
+
+	for (i = 0; i < KIT_SETTINGS_COUNT; i++) {
+		const kit_setting *t = &kit_spin_settings[i];
+		pw_span v;
+
+		if (!(t->readers & reader)) {
+			continue;
+		}
+		v = spin_variable(t->name);
+		if (v.ptr != NULL) {
+			*kit_setting_at(s, t) = v;
+		}
+	}
 }

@@ -319,7 +319,7 @@ main(void)
 	read_headers(&req);
 	direct = req.method.ptr == NULL;          /* no WAGI host: a command */
 	if (read_request_body(&req, &res, direct) == KIT_GO) {
-		kit_verify(&ctx, &cfg.secret, 1, &req, &res);
+		kit_verify_setting(&ctx, cfg.secret, "", KIT_ENV_NAME(secret), &req, &res);
 	}
 	if (!direct && res.status == PW_CAPTURED) {
 		/* a WAGI host only relays the answer to the sender: nothing on

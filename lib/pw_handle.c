@@ -454,7 +454,7 @@ check_request(const pw_context *ctx, const pw_keyring *kr,
 	}
 	if (kr->count == 0) {
 		return stop(res, PW_ERR_NO_SECRET,
-			"no endpoint secret is configured (PANORA_WEBHOOK_SECRET)");
+			"no endpoint secret is configured");
 	}
 	if (req->repeated & PW_REPEATED_SIGNATURE) {
 		return stop(res, PW_ERR_MISSING_SIGNATURE,

@@ -13,6 +13,7 @@ const READERS = {
   READ_HTTP: 'wasi:http component',
   READ_SPIN: 'Spin component',
   READ_CATCHUP: 'catch-up command',
+  READ_CATCHUP_SPIN: 'Spin catch-up command',
 };
 const BEGIN = '<!-- settings:begin -->';
 const END = '<!-- settings:end -->';

@@ -192,6 +192,15 @@ describe('the forward sink: what reaches Panora when the backend fails, hangs or
     assert.equal(bad.status, 401);
   });
 
+  test('no PANORA_WEBHOOK_SECRET: 500 no_secret, and the message names the setting', async () => {
+    const srv = await start({ PANORA_WEBHOOK_SECRET: '' });
+    const r = await send(srv.base, delivery(secret, row(6)));
+    assert.equal(r.status, 500);
+    assert.deepEqual(JSON.parse(r.body), {
+      outcome: 'rejected', error: 'no_secret', message: 'no endpoint secret is configured (PANORA_WEBHOOK_SECRET)',
+    });
+  });
+
   test('a forward that cannot work is no sink: 500 no_sink, each with its reason', async () => {
     const sink = await sinkOf();
     const bad = [
@@ -275,12 +284,14 @@ describe('Spin flavour under jco serve, with wasi:config and wasi:keyvalue mappe
     assert.equal(JSON.parse(store()['connection/conn-3']).connection_token, 'ctok_spin_1');
   });
 
-  test('no Spin variable: 500 no_secret', async () => {
+  test('no Spin variable: 500 no_secret, and the message names the variable', async () => {
     const bare = await serve(SPIN, { PANORA_TEST_SPIN_SECRET: '', PANORA_TEST_KV_FILE: `${kvFile}.2` }, 'spin2', maps);
     try {
       const r = await send(bare.base, delivery(secret, row, 'evt-x'));
       assert.equal(r.status, 500);
-      assert.equal(JSON.parse(r.body).error, 'no_secret');
+      assert.deepEqual(JSON.parse(r.body), {
+        outcome: 'rejected', error: 'no_secret', message: 'no endpoint secret is configured (the Spin variable panora_webhook_secret)',
+      });
     } finally {
       await bare.stop();
     }

@@ -1,7 +1,7 @@
 // settings.test.mjs -- the settings are one list (function/settings.h):
 // the README's table is generated from it, every name in it is one a
 // loader can read (each Spin variable is its environment name in lower
-// case; the Spin manifest maps every setting the Spin flavour reads), and
+// case; each Spin manifest maps every setting its component reads), and
 // the Spin flavour reads the body limit as the environment flavour does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,14 +29,21 @@ test('the list parses whole: every setting has both names, readers and a meaning
   }
 });
 
-test('spin.toml maps every setting the Spin flavour reads', () => {
-  const m = JSON.parse(JSON.stringify(parseToml(fs.readFileSync('deploy/spin/spin.toml', 'utf8'))));
-  const vars = m.component['panora-webhook'].variables;
-  for (const s of settings().filter((x) => x.readers.includes('Spin component'))) {
-    assert.equal(vars[s.spin], `{{ ${s.spin} }}`, s.spin);
-    assert.ok(m.variables[s.spin], `${s.spin} is declared`);
-  }
-});
+for (const [file, component, reader] of [
+  ['spin.toml', 'panora-webhook', 'Spin component'],
+  ['catchup.toml', 'panora-webhook-catchup', 'Spin catch-up command'],
+]) {
+  test(`${file} maps every setting the ${reader} reads`, () => {
+    const m = JSON.parse(JSON.stringify(parseToml(fs.readFileSync(`deploy/spin/${file}`, 'utf8'))));
+    const vars = m.component[component].variables;
+    const read = settings().filter((x) => x.readers.includes(reader));
+    assert.ok(read.length > 0, reader);
+    for (const s of read) {
+      assert.equal(vars[s.spin], `{{ ${s.spin} }}`, s.spin);
+      assert.ok(m.variables[s.spin], `${s.spin} is declared`);
+    }
+  });
+}
 
 test('Spin: panora_webhook_max_body lowers the body limit, as PANORA_WEBHOOK_MAX_BODY does', async () => {
   const secret = `whsec_${crypto.randomBytes(8).toString('hex')}`;

@@ -211,6 +211,16 @@ describe('WAGI adapter', () => {
     assert.equal(res.status, 400);
   });
 
+  test('no PANORA_WEBHOOK_SECRET: 500 no_secret, and the message names the setting', async () => {
+    for (const secret of [null, '', ' , ,']) {
+      const res = await runWagi(mod, { env: envFor({ ...typical, secret }), body: typical.body });
+      assert.equal(res.status, 500, String(secret));
+      assert.deepEqual(JSON.parse(res.body), {
+        outcome: 'rejected', error: 'no_secret', message: 'no endpoint secret is configured (PANORA_WEBHOOK_SECRET)',
+      });
+    }
+  });
+
   test('a 1 MiB secret list is refused cleanly', async () => {
     const env = envFor(typical);
     env.PANORA_WEBHOOK_SECRET = 'x,'.repeat(512 * 1024);
