@@ -239,7 +239,11 @@ catchup_prepare(const kit_settings *s, uint64_t now)
 /* Time                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* `n` decimal digits at p, or -1. */
+/* What digits() returns when a byte is not a digit: below every date
+   field's range, so that iso_seconds' range checks refuse it. */
+#define NOT_DIGITS (-1L)
+
+/* The value of the `n` decimal digits at p, or NOT_DIGITS. */
 static long
 digits(const char *p, size_t n)
 {
@@ -248,7 +252,7 @@ digits(const char *p, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (p[i] < '0' || p[i] > '9') {
-			return -1;
+			return NOT_DIGITS;
 		}
 		v = v * 10 + (p[i] - '0');
 	}
