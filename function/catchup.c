@@ -67,11 +67,6 @@ static pw_catchup list;
 /* The run's state                                                      */
 /* ------------------------------------------------------------------ */
 
-typedef catchup_failure failure;
-typedef catchup_tally tally;
-typedef kit_settings config;
-#define fail catchup_fail
-#define fine catchup_fine
 
 /* see catchup.h */
 const catchup_failure catchup_fine = { NULL, NULL, NULL };
@@ -90,16 +85,13 @@ catchup_fail(const char *reason, const char *detail)
 
 /* see catchup.h */
 catchup_failure
-catchup_fail_setting(size_t off, const char *reason)
+catchup_fail_at(size_t off, const char *reason)
 {
-	catchup_failure f = fail(reason, NULL);
+	catchup_failure f = catchup_fail(reason, NULL);
 
 	f.setting = catchup_this.naming.name(off);
 	return f;
 }
-
-#define fail_setting(member, reason) \
-	catchup_fail_setting(CATCHUP_SETTING(member), reason)
 
 /* ------------------------------------------------------------------ */
 /* Configuration                                                        */
@@ -164,32 +156,32 @@ typedef struct {
 	size_t path_len;
 } api_target;
 
-static failure
-check_api(const config *c, api_target *api)
+static catchup_failure
+check_api(const kit_settings *c, api_target *api)
 {
 	if (c->api_key.ptr == NULL) {
-		return fail_setting(api_key, " is not set");
+		return catchup_fail_setting(api_key, " is not set");
 	}
 	if (!url_split(&api->url, c->api_url)
 		|| memchr(api->url.path.ptr, '?', api->url.path.len) != NULL)
 	{
-		return fail_setting(api_url,
+		return catchup_fail_setting(api_url,
 			" is not an absolute http or https base URL without a query");
 	}
 	if (!api->url.https && !is_loopback(api->url.authority)) {
-		return fail_setting(api_url, " must be https (http only to a "
+		return catchup_fail_setting(api_url, " must be https (http only to a "
 			"loopback address, for a self-hosted Panora)");
 	}
 	api->path_len = list_path(api->path, sizeof api->path, api->url.path);
 	if (api->path_len == 0) {
-		return fail_setting(api_url, "'s path is too long");
+		return catchup_fail_setting(api_url, "'s path is too long");
 	}
-	return fine;
+	return catchup_fine;
 }
 
 /* The forward, when there is one (the flavour may require it), must be
    able to work before anything is listed. */
-static failure
+static catchup_failure
 check_forward(const forward_config *f)
 {
 	pw_forward_key key;
@@ -197,20 +189,22 @@ check_forward(const forward_config *f)
 	int ok;
 
 	if (f->url.ptr == NULL) {
-		return !catchup_this.forward_required ? fine : fail_setting(forward.url,
+		return !catchup_this.forward_required ? catchup_fine
+			: catchup_fail_setting(forward.url,
 			" is not set: there is nowhere to forward the connections to");
 	}
 	if (!url_split(&url, f->url)) {
-		return fail_setting(forward.url, " is not an absolute http or https URL");
+		return catchup_fail_setting(forward.url,
+			" is not an absolute http or https URL");
 	}
 	ok = f->secret.ptr != NULL
 		&& pw_forward_key_init(&key, f->secret.ptr, f->secret.len) == PW_FORWARD_KEY_OK;
 	pw_wipe(&key, sizeof key);
 	if (!ok) {
-		return fail_setting(forward.secret,
+		return catchup_fail_setting(forward.secret,
 			" is not whsec_ and the base64 of 16 to 64 bytes");
 	}
-	return fine;
+	return catchup_fine;
 }
 
 /* ------------------------------------------------------------------ */
@@ -317,7 +311,7 @@ request_error(unsigned tag)
 }
 
 /* The response to the list request, status checked; its handle in `*resp`. */
-static failure
+static catchup_failure
 list_response(const api_target *api, pw_span key, int32_t *resp)
 {
 	og_future_result fr;
@@ -325,33 +319,34 @@ list_response(const api_target *api, pw_span key, int32_t *resp)
 	int32_t req = list_request(api, key);
 
 	if (req == KIT_NO_HANDLE || (future = send_request(req)) == KIT_NO_HANDLE) {
-		return fail("the host refused the request to Panora's API", NULL);
+		return catchup_fail("the host refused the request to Panora's API", NULL);
 	}
 	if (!wait_ready(future_subscribe(future), API_WAIT_S * NS_PER_S)) {
 		drop_future(future);
-		return fail("Panora's API did not answer within 30 s", NULL);
+		return catchup_fail("Panora's API did not answer within 30 s", NULL);
 	}
 	memset(&fr, 0, sizeof fr);
 	future_get(future, &fr);
 	drop_future(future);
 	if (!fr.is_some || fr.outer_is_err) {
-		return fail("the connection to Panora's API failed before its answer", NULL);
+		return catchup_fail("the connection to Panora's API failed before "
+			"its answer", NULL);
 	}
 	if (fr.is_err) {
-		return fail(request_error((unsigned)fr.handle & 0xffu), NULL);
+		return catchup_fail(request_error((unsigned)fr.handle & 0xffu), NULL);
 	}
 	status = response_status(fr.handle);
 	if (status == 401 || status == 403) {
 		drop_response(fr.handle);
-		return fail("Panora refused the API key", NULL);
+		return catchup_fail("Panora refused the API key", NULL);
 	}
 	if (status < 200 || status > 299) {
 		drop_response(fr.handle);
-		return fail(status >= 500 ? "Panora's API failed (a 5xx answer)"
+		return catchup_fail(status >= 500 ? "Panora's API failed (a 5xx answer)"
 			: "Panora's API refused the list request (a non-2xx answer)", NULL);
 	}
 	*resp = fr.handle;
-	return fine;
+	return catchup_fine;
 }
 
 /* ------------------------------------------------------------------ */
@@ -359,16 +354,16 @@ list_response(const api_target *api, pw_span key, int32_t *resp)
 /* ------------------------------------------------------------------ */
 
 typedef struct {
-	const config *cfg;
-	tally *t;
+	const kit_settings *cfg;
+	catchup_tally *t;
 } run_ctx;
 
 /* Feed one chunk of the answer through the decoder. */
-static failure
+static catchup_failure
 feed(run_ctx *r, const char *p, size_t n)
 {
 	static pw_result res;
-	failure f = fine;
+	catchup_failure f = catchup_fine;
 
 	while (n > 0 && f.reason == NULL) {
 		size_t used = 0;
@@ -383,7 +378,8 @@ feed(run_ctx *r, const char *p, size_t n)
 			pw_wipe(arena + mark, arena_used - mark);  /* the sinks' scratch */
 			arena_used = mark;
 		} else if (ev == PW_CATCHUP_ERROR) {
-			f = fail("Panora's answer is not a list of connections", list.error);
+			f = catchup_fail("Panora's answer is not a list of connections",
+				list.error);
 		}
 	}
 	memset(&res, 0, sizeof res);
@@ -391,23 +387,24 @@ feed(run_ctx *r, const char *p, size_t n)
 }
 
 /* Read the answer's body to its end, each chunk as it comes. */
-static failure
+static catchup_failure
 read_list(run_ctx *r, int32_t stream, size_t mark)
 {
-	failure f = fine;
+	catchup_failure f = catchup_fine;
 
 	while (f.reason == NULL) {
 		og_read_result rd;
 
 		if (!wait_ready(input_subscribe(stream), API_WAIT_S * NS_PER_S)) {
-			return fail("Panora's API stopped sending its answer for 30 s", NULL);
+			return catchup_fail("Panora's API stopped sending its answer "
+				"for 30 s", NULL);
 		}
 		input_read(stream, CHUNK, &rd);
 		if (rd.is_err) {
 			if (rd.u.err.tag != 1) {          /* last-operation-failed */
 				drop_io_error(rd.u.err.error);
-				return fail("the connection to Panora's API failed during "
-					"its answer", NULL);
+				return catchup_fail("the connection to Panora's API failed "
+					"during its answer", NULL);
 			}
 			break;                         /* closed: the end */
 		}
@@ -416,18 +413,18 @@ read_list(run_ctx *r, int32_t stream, size_t mark)
 		arena_used = mark;
 	}
 	if (f.reason == NULL && pw_catchup_finish(&list) != PW_CATCHUP_DONE) {
-		f = fail("Panora's answer is not a list of connections", list.error);
+		f = catchup_fail("Panora's answer is not a list of connections", list.error);
 	}
 	return f;
 }
 
 /* List, read and forward. */
-static failure
+static catchup_failure
 catch_up(run_ctx *r, const api_target *api)
 {
 	cabi_handle_result b;
 	int32_t resp = KIT_NO_HANDLE, body, stream;
-	failure f = list_response(api, r->cfg->api_key, &resp);
+	catchup_failure f = list_response(api, r->cfg->api_key, &resp);
 
 	if (f.reason != NULL) {
 		return f;
@@ -435,14 +432,14 @@ catch_up(run_ctx *r, const api_target *api)
 	response_consume(resp, &b);
 	if (b.is_err) {
 		drop_response(resp);
-		return fail("the host could not read Panora's answer", NULL);
+		return catchup_fail("the host could not read Panora's answer", NULL);
 	}
 	body = b.handle;
 	incoming_body_stream(body, &b);
 	if (b.is_err) {
 		drop_incoming_body(body);
 		drop_response(resp);
-		return fail("the host could not read Panora's answer", NULL);
+		return catchup_fail("the host could not read Panora's answer", NULL);
 	}
 	stream = b.handle;
 	pw_catchup_init(&list, element, sizeof element);
@@ -470,7 +467,7 @@ put_count(bufsink *o, const char *name, uint64_t v)
 
 /* The summary line on stdout. */
 static void
-summary(const tally *t, int ok)
+summary(const catchup_tally *t, int ok)
 {
 	static char mem[512];
 	bufsink o = { http_send_stream, 0, 0, sizeof mem, mem };
@@ -493,7 +490,7 @@ summary(const tally *t, int ok)
 
 /* The reason line on stderr: static sentences only. */
 static void
-reason(failure f)
+reason(catchup_failure f)
 {
 	static char mem[512];
 	bufsink o = { http_send_stream, 0, 0, sizeof mem, mem };
@@ -530,10 +527,10 @@ catchup_wall_seconds(void)
 
 /* Every check that needs no network, in order: the API, the forward, then
    the flavour's own. */
-static failure
-configure(config *c, api_target *api)
+static catchup_failure
+configure(kit_settings *c, api_target *api)
 {
-	failure f;
+	catchup_failure f;
 
 	if (c->api_url.ptr == NULL) {
 		c->api_url = span_of(DEFAULT_API_URL, sizeof DEFAULT_API_URL - 1);
@@ -557,11 +554,11 @@ int32_t run(void);
 int32_t
 run(void)
 {
-	static config cfg;
+	static kit_settings cfg;
 	static api_target api;
-	static tally t;
+	static catchup_tally t;
 	run_ctx r;
-	failure f;
+	catchup_failure f;
 	uint64_t listed_at;
 
 	arena_used = 0;

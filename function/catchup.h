@@ -61,14 +61,16 @@ typedef struct {
 /* catchup.c, for the flavours                                          */
 /* ------------------------------------------------------------------ */
 
-/* A failure of `reason` (and `detail`, or NULL); catchup_fine: none. */
+/* The one verb of a catch-up stage, by these names in every file: a
+   failure of `reason` (and `detail`, or NULL); catchup_fine: none. */
 catchup_failure catchup_fail(const char *reason, const char *detail);
 extern const catchup_failure catchup_fine;
 
-/* A failure of the setting at `off` in kit_settings: its name in the
-   flavour's words, then `reason` (" is not set", ...). */
-catchup_failure catchup_fail_setting(size_t off, const char *reason);
-#define CATCHUP_SETTING(member) offsetof(kit_settings, member)
+/* A failure of the kit_settings `member`: its name in the flavour's
+   words, then `reason` (" is not set", ...). */
+#define catchup_fail_setting(member, reason) \
+	catchup_fail_at(offsetof(kit_settings, member), reason)
+catchup_failure catchup_fail_at(size_t off, const char *reason);
 
 /* The wall clock, in unix seconds. */
 uint64_t catchup_wall_seconds(void);

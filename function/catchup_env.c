@@ -26,9 +26,6 @@
 
 #define DEFAULT_WINDOW_S 86400u
 
-typedef catchup_failure failure;
-#define fail catchup_fail
-#define fine catchup_fine
 
 /* see catchup.h: the forward is required */
 const catchup_flavour catchup_this = { KIT_ENV_NAMING, 1, 0 };
@@ -97,10 +94,10 @@ typedef struct {
 	uint64_t mark;        /* unix seconds of the last good run        */
 } state;
 
-static failure
+static catchup_failure
 mark_unreadable(void)
 {
-	return fail("the high-water mark in the state directory is not readable "
+	return catchup_fail("the high-water mark in the state directory is not readable "
 		"(remove " MARK_FILE " to start again from the window)", NULL);
 }
 
@@ -120,7 +117,7 @@ open_state(state *s)
 }
 
 /* Read the mark; no file is no mark. */
-static failure
+static catchup_failure
 read_mark(state *s)
 {
 	fs_result o;
@@ -128,11 +125,11 @@ read_mark(state *s)
 	size_t v, n;
 
 	if (s->dir == KIT_NO_HANDLE) {
-		return fine;
+		return catchup_fine;
 	}
 	fs_open_at(s->dir, 0, MARK_FILE, sizeof MARK_FILE - 1, 0, FS_READ, &o);
 	if (o.is_err) {
-		return o.u.code == FS_NO_ENTRY ? fine : mark_unreadable();
+		return o.u.code == FS_NO_ENTRY ? catchup_fine : mark_unreadable();
 	}
 	fs_read(o.u.handle, 32, 0, &rd);
 	fs_drop(o.u.handle);
@@ -147,11 +144,11 @@ read_mark(state *s)
 	}
 	s->has_mark = 1;
 	s->mark = v;
-	return fine;
+	return catchup_fine;
 }
 
 /* Replace the mark with `at`, durably: write, sync, rename. */
-static failure
+static catchup_failure
 write_mark(const state *s, uint64_t at)
 {
 	char text[21];
@@ -161,13 +158,13 @@ write_mark(const state *s, uint64_t at)
 	int ok;
 
 	if (s->dir == KIT_NO_HANDLE) {
-		return fine;
+		return catchup_fine;
 	}
 	text[n++] = '\n';
 	fs_open_at(s->dir, 0, MARK_TMP, sizeof MARK_TMP - 1, FS_CREATE | FS_TRUNCATE,
 		FS_WRITE, &o);
 	if (o.is_err) {
-		return fail("the high-water mark could not be written to the state "
+		return catchup_fail("the high-water mark could not be written to the state "
 			"directory", NULL);
 	}
 	fs_write(o.u.handle, text, n, 0, &w);
@@ -182,8 +179,8 @@ write_mark(const state *s, uint64_t at)
 			sizeof MARK_FILE - 1, &r);
 		ok = !r.is_err;
 	}
-	return ok ? fine : fail("the high-water mark could not be written to the "
-		"state directory", NULL);
+	return ok ? catchup_fine : catchup_fail("the high-water mark could not "
+		"be written to the state directory", NULL);
 }
 
 static state st;
@@ -205,7 +202,7 @@ catchup_load(kit_settings *s)
  * The oldest created_at (unix seconds) a forward is made for: `now` less
  * the window; 0 (everything) when the window is 0 or reaches before 1970.
  */
-static failure
+static catchup_failure
 check_window(pw_span window_s, uint64_t now, uint64_t *oldest, int *all)
 {
 	size_t w = DEFAULT_WINDOW_S;
@@ -213,21 +210,21 @@ check_window(pw_span window_s, uint64_t now, uint64_t *oldest, int *all)
 	if (window_s.ptr != NULL
 		&& kit_parse_size(window_s.ptr, window_s.len, &w) != KIT_SIZE_OK)
 	{
-		return catchup_fail_setting(CATCHUP_SETTING(window_s),
+		return catchup_fail_setting(window_s,
 			" is not a number of seconds");
 	}
 	*oldest = w == 0 || w >= now ? 0 : now - w;
 	*all = w == 0;
-	return fine;
+	return catchup_fine;
 }
 
 /* see catchup.h: the cutoff is the window's, or the high-water mark's
    when there is one (a window of 0 still means all) */
-failure
+catchup_failure
 catchup_prepare(const kit_settings *s, uint64_t now)
 {
 	int all = 0;
-	failure f = check_window(s->window_s, now, &cutoff, &all);
+	catchup_failure f = check_window(s->window_s, now, &cutoff, &all);
 
 	if (f.reason == NULL) {
 		f = read_mark(&st);
@@ -242,7 +239,11 @@ catchup_prepare(const kit_settings *s, uint64_t now)
 /* Time                                                                 */
 /* ------------------------------------------------------------------ */
 
-/* `n` decimal digits at p, or -1. */
+/* What digits() returns when a byte is not a digit: below every date
+   field's range, so that iso_seconds' range checks refuse it. */
+#define NOT_DIGITS (-1L)
+
+/* The value of the `n` decimal digits at p, or NOT_DIGITS. */
 static long
 digits(const char *p, size_t n)
 {
@@ -251,7 +252,7 @@ digits(const char *p, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (p[i] < '0' || p[i] > '9') {
-			return -1;
+			return NOT_DIGITS;
 		}
 		v = v * 10 + (p[i] - '0');
 	}
@@ -310,7 +311,7 @@ iso_seconds(pw_span t)
 /* see catchup.h: forward it, unless it is outside the window. A
    created_at that cannot be read is forwarded: a token lost is the
    failure this command exists to prevent, a repeat is deduplicated. */
-failure
+catchup_failure
 catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 {
 	uint64_t at = iso_seconds(res->record.created_at);
@@ -318,17 +319,17 @@ catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 	t->recovered++;
 	if (cutoff > 0 && at != 0 && at < cutoff) {
 		t->outside++;
-		return fine;
+		return catchup_fine;
 	}
 	if (forward_record(res, &s->forward) != SINK_KEPT) {
-		return fail("the backend did not accept a forward", res->message);
+		return catchup_fail("the backend did not accept a forward", res->message);
 	}
 	t->forwarded++;
-	return fine;
+	return catchup_fine;
 }
 
 /* see catchup.h: the mark moves only after a wholly good run */
-failure
+catchup_failure
 catchup_done(uint64_t listed_at)
 {
 	return write_mark(&st, listed_at);

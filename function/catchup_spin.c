@@ -34,9 +34,6 @@
 
 #include "catchup.h"
 
-typedef catchup_failure failure;
-#define fail catchup_fail
-#define fine catchup_fine
 
 /* see catchup.h: the forward is optional, the store counts */
 const catchup_flavour catchup_this = { KIT_SPIN_NAMING, 0, 1 };
@@ -49,16 +46,16 @@ catchup_load(kit_settings *s)
 }
 
 /* see catchup.h: nothing more to check */
-failure
+catchup_failure
 catchup_prepare(const kit_settings *s, uint64_t now)
 {
 	(void)s;
 	(void)now;
-	return fine;
+	return catchup_fine;
 }
 
 /* see catchup.h: known, or forwarded (when set) and then written */
-failure
+catchup_failure
 catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 {
 	sink_result st;
@@ -67,10 +64,10 @@ catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 	st = store_lookup(res);
 	if (st == SINK_KNOWN) {
 		t->known++;
-		return fine;
+		return catchup_fine;
 	}
 	if (st == SINK_FAILED) {
-		return fail("the key-value store could not be read", res->message);
+		return catchup_fail("the key-value store could not be read", res->message);
 	}
 	switch (forward_record(res, &s->forward)) {
 	case SINK_KEPT:
@@ -79,11 +76,11 @@ catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 	case SINK_NONE:
 		break;
 	default:
-		return fail("the backend did not accept a forward", res->message);
+		return catchup_fail("the backend did not accept a forward", res->message);
 	}
 	st = store_record(res);
 	if (st == SINK_FAILED) {
-		return fail("the key-value store did not take a connection",
+		return catchup_fail("the key-value store did not take a connection",
 			res->message);
 	}
 	if (st == SINK_KEPT) {
@@ -91,15 +88,15 @@ catchup_take(const kit_settings *s, pw_result *res, catchup_tally *t)
 	} else {
 		t->known++;                      /* the webhook path was first */
 	}
-	return fine;
+	return catchup_fine;
 }
 
 /* see catchup.h */
-failure
+catchup_failure
 catchup_done(uint64_t listed_at)
 {
 	(void)listed_at;
-	return fine;
+	return catchup_fine;
 }
 
 /* see catchup.h */

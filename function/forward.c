@@ -175,7 +175,7 @@ exchange_failed(pw_result *res, int code, unsigned ms)
 		memcpy(timeout_sentence + n, " ms", 4);
 		sentence = timeout_sentence;
 	}
-	kit_unkept(res, PW_ERR_SINK_FAILED, sentence);
+	kit_refuse(res, PW_ERR_SINK_FAILED, sentence);
 	res->cause = code >= 0 && (size_t)code < N_CODES ? code_name[code]
 		: code == CODE_DEADLINE ? "deadline" : "no-answer";
 	return KIT_STOP;
@@ -255,21 +255,21 @@ configure(forward_job *j, const forward_config *cfg, pw_result *res)
 
 	j->deadline = mono_now();
 	if ((ur = pw_url_parse(&j->url, cfg->url.ptr, cfg->url.len)) != PW_URL_OK) {
-		return kit_unkept(res, PW_ERR_NO_SINK, url_sentence(ur));
+		return kit_refuse(res, PW_ERR_NO_SINK, url_sentence(ur));
 	}
 	if ((j->ms = timeout_ms(cfg->timeout_ms)) == TIMEOUT_INVALID) {
-		return kit_unkept(res, PW_ERR_NO_SINK,
+		return kit_refuse(res, PW_ERR_NO_SINK,
 			"the forward timeout is not a number of milliseconds from 100 to 10000");
 	}
 	if (cfg->secret.ptr == NULL
 		|| pw_forward_key_init(&j->key, cfg->secret.ptr, cfg->secret.len) != PW_FORWARD_KEY_OK)
 	{
-		return kit_unkept(res, PW_ERR_NO_SINK,
+		return kit_refuse(res, PW_ERR_NO_SINK,
 			"the forward secret is not whsec_ and the base64 of 16 to 64 bytes");
 	}
 	if ((j->target = request_target(&j->url)).ptr == NULL) {
 		pw_wipe(&j->key, sizeof j->key);
-		return kit_unkept(res, PW_ERR_NO_SINK, "the forward URL is too long");
+		return kit_refuse(res, PW_ERR_NO_SINK, "the forward URL is too long");
 	}
 	j->limit_ns = (int64_t)j->ms * 1000000;
 	j->deadline += j->limit_ns;
@@ -339,13 +339,13 @@ start_request(const forward_job *j, pw_result *res, int32_t *future,
 	og_handle_result h;
 
 	if (req == KIT_NO_HANDLE) {
-		return kit_unkept(res, PW_ERR_NO_SINK,
+		return kit_refuse(res, PW_ERR_NO_SINK,
 			"the host refused the forward URL or the request's headers");
 	}
 	request_body(req, &b);
 	if (b.is_err) {
 		drop_request(req);
-		return kit_unkept(res, PW_ERR_SINK_FAILED,
+		return kit_refuse(res, PW_ERR_SINK_FAILED,
 			"the host refused the forward request");
 	}
 	opts = options_new();
@@ -515,14 +515,14 @@ judge(const forward_job *j, int sent, answer a, pw_result *res)
 		if (a.response == KIT_NO_HANDLE && a.code >= 0) {
 			return exchange_failed(res, a.code, j->ms);
 		}
-		return kit_unkept(res, PW_ERR_SINK_FAILED,
+		return kit_refuse(res, PW_ERR_SINK_FAILED,
 			"the forward's body could not be sent");
 	}
 	if (a.response == KIT_NO_HANDLE) {
 		return exchange_failed(res, a.code, j->ms);
 	}
 	if (a.status < 200 || a.status > 299) {
-		return kit_unkept(res, PW_ERR_SINK_FAILED,
+		return kit_refuse(res, PW_ERR_SINK_FAILED,
 			"the forward was answered with a non-2xx status");
 	}
 	return KIT_GO;

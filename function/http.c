@@ -280,6 +280,7 @@ handle(int32_t request, int32_t outparam)
 	const char *kept = NULL;
 
 	arena_used = 0;
+	kit_start(&res);
 	memset(&cfg, 0, sizeof cfg);
 	flavour_settings(&cfg);
 	kit_limit(&ctx, cfg.max_body);

@@ -27,7 +27,7 @@ flavour_keep(pw_result *res, const kit_settings *s)
 	sink_result fwd = forward_record(res, &s->forward);
 
 	if (fwd == SINK_NONE) {
-		kit_unkept(res, PW_ERR_NO_SINK, "no sink is configured for captured "
+		kit_refuse(res, PW_ERR_NO_SINK, "no sink is configured for captured "
 			"records (PANORA_WEBHOOK_FORWARD_URL), so it is not acknowledged");
 	}
 	return fwd == SINK_KEPT ? "forwarded" : NULL;

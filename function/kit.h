@@ -43,29 +43,33 @@ typedef enum {
 #define KIT_NO_HANDLE (-1)
 
 /*
- * Make `res` a refusal with status `st`: no record, no metadata, and
- * `message` (a static sentence), or the status table's own when NULL.
- * Returns KIT_STOP, for a stage to return.
+ * The start of every request, before any stage can refuse: `res` zeroed.
+ * Every pw_result an adapter refuses MUST have started here (or in
+ * pw_handle, or pw_catchup_feed, which zero theirs): kit_refuse keeps the
+ * id_event and type it finds, and only pw_handle sets them, once the
+ * signature matched. A result that was not zeroed is not supported.
+ */
+static inline void
+kit_start(pw_result *res)
+{
+	memset(res, 0, sizeof *res);
+}
+
+/*
+ * Make `res` a refusal with status `st`: no record, and `message` (a
+ * static sentence), or the status table's own when NULL. The verified
+ * delivery's id_event and type stay for the log (for a capture that its
+ * sinks could not keep); a refusal before verification has none, as `res`
+ * started zeroed (kit_start). Returns KIT_STOP, for a stage to return.
  */
 static inline kit_step
 kit_refuse(pw_result *res, pw_status st, const char *message)
 {
+	pw_span id_event = res->id_event, type = res->type;
+
 	memset(res, 0, sizeof *res);
 	res->status = st;
 	res->message = message != NULL ? message : pw_status_message(st);
-	return KIT_STOP;
-}
-
-/*
- * As kit_refuse, but keep the verified delivery's id_event and type for
- * the log: for a capture that its sinks could not keep.
- */
-static inline kit_step
-kit_unkept(pw_result *res, pw_status st, const char *message)
-{
-	pw_span id_event = res->id_event, type = res->type;
-
-	kit_refuse(res, st, message);
 	res->id_event = id_event;
 	res->type = type;
 	return KIT_STOP;

@@ -134,7 +134,7 @@ store_lookup(pw_result *res)
 
 	/* store_record's keys: one it could not make, nothing is forwarded */
 	if (klen == 0 || key_of(key2, "linked-user/", rec->id_linked_user) == 0) {
-		kit_unkept(res, PW_ERR_STORAGE_FAILED,
+		kit_refuse(res, PW_ERR_STORAGE_FAILED,
 			"id_connection or id_linked_user is too long for a store key");
 		return SINK_FAILED;
 	}
@@ -147,7 +147,7 @@ store_lookup(pw_result *res)
 		drop_bucket(r.u.handle);
 	}
 	if (rc == SINK_FAILED) {
-		kit_unkept(res, PW_ERR_STORAGE_FAILED, NULL);
+		kit_refuse(res, PW_ERR_STORAGE_FAILED, NULL);
 	}
 	return rc;
 }
@@ -167,13 +167,13 @@ store_record(pw_result *res)
 	klen = key_of(key, "connection/", rec->id_connection);
 	k2len = key_of(key2, "linked-user/", rec->id_linked_user);
 	if (klen == 0 || k2len == 0) {
-		kit_unkept(res, PW_ERR_STORAGE_FAILED,
+		kit_refuse(res, PW_ERR_STORAGE_FAILED,
 			"id_connection or id_linked_user is too long for a store key");
 		return SINK_FAILED;
 	}
 	kv_open("default", 7, &r);
 	if (r.is_err) {
-		kit_unkept(res, PW_ERR_STORAGE_FAILED, NULL);
+		kit_refuse(res, PW_ERR_STORAGE_FAILED, NULL);
 		return SINK_FAILED;
 	}
 	bucket = r.u.handle;
@@ -213,7 +213,7 @@ store_record(pw_result *res)
 done:
 	drop_bucket(bucket);
 	if (rc == SINK_FAILED) {
-		kit_unkept(res, PW_ERR_STORAGE_FAILED, NULL);
+		kit_refuse(res, PW_ERR_STORAGE_FAILED, NULL);
 	}
 	return rc;
 }

@@ -310,6 +310,7 @@ main(void)
 	pw_result res;
 	int direct;
 
+	kit_start(&res);
 	if (load_env(&res) != KIT_GO) {
 		respond(&res, 0);
 		return 0;
@@ -324,7 +325,7 @@ main(void)
 	if (!direct && res.status == PW_CAPTURED) {
 		/* a WAGI host only relays the answer to the sender: nothing on
 		   the user's side would keep the record, so it is not acknowledged */
-		kit_unkept(&res, PW_ERR_NO_SINK, "a WAGI host keeps nothing: deploy "
+		kit_refuse(&res, PW_ERR_NO_SINK, "a WAGI host keeps nothing: deploy "
 			"the Spin flavour or a forward (README: where the record goes)");
 	}
 	pw_wipe(env_buf, env_size);               /* the secrets were in there */

@@ -2,8 +2,9 @@
  * test_kit.c -- what every adapter shares (function/kit.h), tested on its
  * own: header-name matching in any case, repeated headers, strict size
  * parsing with overflow (size_t is 32 bits in wasm32), the bump arena, the
- * refusal for a body read that failed, the request stages every adapter
- * shares (body limit, POST pre-check, answer head) and the settings list
+ * refusals (for a body read that failed; a verified delivery's metadata
+ * kept, none before verification), the request stages every adapter shares
+ * (body limit, POST pre-check, answer head) and the settings list
  * (function/settings.h).
  *
  *   build/tests/test_kit
@@ -186,6 +187,7 @@ test_answer_heads(void **state)
 	kit_head h;
 
 	(void)state;
+	kit_start(&res);
 	kit_refuse(&res, PW_IGNORED, NULL);
 	h = kit_head_of(&res, 1);
 	assert_int_equal(h.status, 200);
@@ -239,22 +241,30 @@ test_settings_by_reader_and_name(void **state)
 }
 
 static void
-test_unkept_keeps_only_metadata(void **state)
+test_refusal_keeps_only_verified_metadata(void **state)
 {
 	pw_result res;
 
 	(void)state;
-	memset(&res, 0, sizeof res);
+	kit_start(&res);                         /* a capture, verified */
 	res.status = PW_CAPTURED;
 	res.id_event.ptr = "evt";
 	res.id_event.len = 3;
+	res.type.ptr = "connection.created";
+	res.type.len = 18;
 	res.record.connection_token.ptr = "ctok";
 	res.record.connection_token.len = 4;
-	kit_unkept(&res, PW_ERR_SINK_FAILED, NULL);
+	kit_refuse(&res, PW_ERR_SINK_FAILED, NULL);
 	assert_int_equal(pw_status_http(res.status), 503);
 	assert_null(res.record.connection_token.ptr);
 	assert_memory_equal(res.id_event.ptr, "evt", 3);
+	assert_memory_equal(res.type.ptr, "connection.created", 18);
 	assert_string_equal(res.message, pw_status_message(PW_ERR_SINK_FAILED));
+	kit_start(&res);                         /* refused before verification */
+	kit_refuse(&res, PW_ERR_PAYLOAD_TOO_LARGE, "too big");
+	assert_null(res.id_event.ptr);
+	assert_null(res.type.ptr);
+	assert_string_equal(res.message, "too big");
 }
 
 static void
@@ -283,7 +293,7 @@ main(void)
 		cmocka_unit_test(test_size_parsing),
 		cmocka_unit_test(test_bump_arena),
 		cmocka_unit_test(test_body_refusals),
-		cmocka_unit_test(test_unkept_keeps_only_metadata),
+		cmocka_unit_test(test_refusal_keeps_only_verified_metadata),
 		cmocka_unit_test(test_body_limit_and_post_precheck),
 		cmocka_unit_test(test_answer_heads),
 		cmocka_unit_test(test_settings_by_reader_and_name),
