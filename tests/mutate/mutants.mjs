@@ -445,4 +445,34 @@ export const mutants = [
     from: "socket.end(err?.code === 'HPE_HEADER_OVERFLOW'",
     to: "socket.end(false",
   },
+  {
+    file: 'function/kit.h', why: 'a capture its sinks could not keep is logged without its id_event', suites: ['unit', 'wagi'],
+    from: '\tres->id_event = id_event;\n\tres->type = type;\n\treturn KIT_STOP;',
+    to: '\t(void)id_event;\n\t(void)type;\n\treturn KIT_STOP;',
+  },
+  {
+    file: 'function/catchup_env.c', why: 'the catch-up command forwards connections older than its window', suites: ['catchup'],
+    from: 'if (cutoff > 0 && at != 0 && at < cutoff) {',
+    to: '(void)at;\n\tif (0) {',
+  },
+  {
+    file: 'function/catchup_env.c', why: 'the high-water mark is read but not used', suites: ['catchup'],
+    from: 'cutoff = st.mark > MARK_SLACK_S ? st.mark - MARK_SLACK_S : 0;',
+    to: '(void)0;',
+  },
+  {
+    file: 'function/catchup_env.c', why: 'the high-water mark never moves after a good run', suites: ['catchup'],
+    from: '\treturn write_mark(&st, listed_at);',
+    to: '\t(void)write_mark;\n\t(void)listed_at;\n\treturn catchup_fine;',
+  },
+  {
+    file: 'function/catchup_spin.c', why: 'the Spin catch-up forwards a connection its store already has', suites: ['catchup'],
+    from: '\tif (st == SINK_KNOWN) {\n\t\tt->known++;',
+    to: '\tif (0) {\n\t\tt->known++;',
+  },
+  {
+    file: 'function/catchup_spin.c', why: 'the Spin catch-up writes a connection whose forward failed', suites: ['catchup'],
+    from: '\tdefault:\n\t\treturn catchup_fail("the backend did not accept a forward", res->message);',
+    to: '\tdefault:\n\t\tbreak;',
+  },
 ];

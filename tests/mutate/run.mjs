@@ -33,6 +33,10 @@ const SUITES = {
   forward: { build: 'make -s all', run: `${NODE_TEST} tests/http/forward.test.mjs` },
   host: { build: 'make -s host build/panora-webhook.wasm', run: `${NODE_TEST} tests/host/faults.test.mjs tests/host/logs.test.mjs` },
   ct: { build: 'make -s build/ct/ct_check build/ct/ct_check_early_exit', run: 'make -s ct-check' },
+  catchup: {
+    build: 'make -s build/panora-webhook-catchup.wasm build/panora-webhook-catchup-spin.wasm build/host/catcher.js',
+    run: `${NODE_TEST} tests/catchup/`,
+  },
 };
 
 const root = process.cwd();
