@@ -233,10 +233,10 @@ POST_RETURN(post_handle, HANDLE_NAME)
  * never writes one itself. Its parameters are too wide to flatten: they
  * arrive as one pointer to a {outcome, kept} tuple in the arena. The line
  * is written into static memory sized for its longest form: each byte of
- * a value of at most RECEIPT_CLIP bytes as \xHH, then `kept`.
+ * a value of at most PW_TEXT_CLIP bytes as \xHH, then `kept` (the NUL
+ * that sizeof counts in "captured " pays for the newline).
  */
 #define RECEIPT_NAME "panora:webhook/handler@0.1.0#receipt"
-#define RECEIPT_CLIP 128u                 /* pw_write_receipt's clip */
 #define KEPT_MAX 32u
 
 typedef struct {
@@ -248,7 +248,7 @@ _Static_assert(offsetof(receipt_args, kept) == 4 + sizeof(cabi_token_record),
 	"receipt's kept follows the outcome");
 
 static char kept_word[KEPT_MAX + 1];
-static char receipt_text[sizeof "captured " + 4u * RECEIPT_CLIP + 1u + KEPT_MAX];
+static char receipt_text[sizeof "captured " + 4u * PW_TEXT_CLIP + 1u + KEPT_MAX];
 static cabi_str receipt_ret;
 
 /* `kept` as a C string for pw_write_receipt, NULL when empty. Anything

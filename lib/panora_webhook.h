@@ -23,7 +23,9 @@
  *   - One return convention below it, as jsmn's: a count (>= 0) or a
  *     negative named error (pw_decode_error, pw_json_error, PW_KEY_FULL);
  *     a call with nothing to count returns its _OK (0) or a negative
- *     named error (pw_url_result); a question returns 1 or 0.
+ *     named error (pw_url_result, pw_forward_key_result); a call with
+ *     more than one success names each (pw_key_result); a question
+ *     returns 1 or 0.
  *   - JSON is checked against the full RFC 8259 grammar and UTF-8 by a
  *     non-recursive scanner before jsmn tokenises it; depth, token count
  *     and member count are bounded.
@@ -82,6 +84,10 @@ extern "C" {
  * so the body's own length is always enough.
  */
 #define PW_SCRATCH_FOR(len) ((size_t)(len))
+
+/** Most bytes of one value a receipt or a log line carries (clipped on a
+ * character boundary). */
+#define PW_TEXT_CLIP 128u
 
 /** Length of a Panora-Signature value: 64 hex digits. */
 #define PW_SIGNATURE_HEX_LEN 64
@@ -348,18 +354,18 @@ void pw_write_response(const pw_result *res, pw_sink *sink, void *arg);
  *
  *   captured: "captured <id_connection> <kept>\n"  (kept: what kept the
  *             record, in the caller's words: "new", "known", "forwarded",
- *             "new forwarded", ...)
+ *             "new forwarded", ...; NULL writes the word "kept")
  *   ignored:  "ignored <type>\n"
  *
  * Panora stores whatever a 2xx carries in a text column, and counts an
  * answer that parses as a JSON object, array, number or boolean as a
  * failed delivery (PANORA_PROTOCOL.md): a line that starts with a letter
- * other than t, f or n never parses as JSON. Values are clipped to 128
- * bytes on a character boundary; control bytes, DEL, backslash and each
- * byte of a C1 control (U+0080..U+009F), U+2028, U+2029 or a bidirectional
- * override or isolate (U+202A..U+202E, U+2066..U+2069) are written as
- * \xHH. For other statuses this writes nothing: use
- * pw_write_response.
+ * other than t, f or n never parses as JSON. Values are clipped to
+ * PW_TEXT_CLIP bytes on a character boundary; control bytes, space, DEL,
+ * backslash and each byte of a C1 control (U+0080..U+009F), U+2028,
+ * U+2029 or a bidirectional override or isolate (U+202A..U+202E,
+ * U+2066..U+2069) are written as \xHH. For other statuses this writes
+ * nothing: use pw_write_response.
  */
 void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
 	void *arg);
@@ -367,9 +373,9 @@ void pw_write_receipt(const pw_result *res, const char *kept, pw_sink *sink,
 /**
  * \brief Write one JSON log line (newline-terminated) for `res`: outcome,
  * HTTP status, error code, and for verified requests id_event, type,
- * provider_slug and vertical, each clipped to 128 bytes, and `cause`
- * when set. The characters the receipt escapes are written as \uXXXX
- * escapes there too. Never tokens or secrets.
+ * provider_slug and vertical, each clipped to PW_TEXT_CLIP bytes, and
+ * `cause` when set. The characters the receipt escapes are written as
+ * \uXXXX escapes there too. Never tokens or secrets.
  */
 void pw_write_log(const pw_result *res, pw_sink *sink, void *arg);
 

@@ -101,14 +101,12 @@ pw_write_response(const pw_result *res, pw_sink *sink, void *arg)
 	pw__puts(o, "}");
 }
 
-#define LOG_CLIP 128
-
-/* A span cut to at most LOG_CLIP bytes, on a UTF-8 character boundary. */
+/* A span cut to at most PW_TEXT_CLIP bytes, on a UTF-8 character boundary. */
 static pw_span
 clip(pw_span v)
 {
-	if (v.ptr != NULL && v.len > LOG_CLIP) {
-		v.len = LOG_CLIP;
+	if (v.ptr != NULL && v.len > PW_TEXT_CLIP) {
+		v.len = PW_TEXT_CLIP;
 		while (v.len > 0 && ((unsigned char)v.ptr[v.len] & 0xC0) == 0x80) {
 			v.len--;
 		}
@@ -220,8 +218,8 @@ pw_write_log(const pw_result *res, pw_sink *sink, void *arg)
 	pw__puts(o, "}\n");
 }
 
-/* A receipt value: clipped; control bytes, DEL, backslash and the bytes
-   of a spoofing character as \xHH. */
+/* A receipt value: clipped; control bytes, space, DEL, backslash and the
+   bytes of a spoofing character as \xHH. */
 static void
 put_text(const pw__out *o, pw_span v)
 {
