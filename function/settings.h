@@ -123,8 +123,10 @@ kit_setting_take(kit_settings *s, unsigned reader, const char *name,
 /*
  * The environment name (kit_env_name) or Spin variable name
  * (kit_spin_name) of the member at `off` of kit_settings, for a sentence
- * that names the setting; NULL when no setting is there. A constant where
- * `off` is one: KIT_ENV_NAME(secret) leaves only that name in a module.
+ * that names the setting; NULL when no setting is there. Called with a
+ * constant `off`, KIT_ENV_NAME(secret) folds to that one name (the WAGI
+ * module carries no other); a flavour that keeps the function's address
+ * (KIT_ENV_NAMING) links every name.
  */
 #define PW_X_ENV_IF(m, env, spin, readers, meaning) \
 	off == offsetof(kit_settings, m) ? env :

@@ -5,8 +5,8 @@
 //   node scripts/strip-names.mjs FILE
 //
 // jco new writes a component-name custom section naming every instance,
-// import and shim function: 1-7 KB of the artifacts, used only to label
-// backtraces. Custom sections carry no semantics (the binary format lets a
+// import and shim function, used only to label backtraces: for the
+// wasi:http components, whose imports are many, a large part of the file. Custom sections carry no semantics (the binary format lets a
 // consumer ignore them), so dropping them changes nothing a host runs. The
 // walk checks every section's length against the file and refuses
 // anything that is not a whole WebAssembly binary.

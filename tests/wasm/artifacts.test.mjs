@@ -10,8 +10,7 @@
 // clang, and the components name only the tool that wrapped them.
 //
 // The components also ship without the component-name section jco new
-// writes (scripts/strip-names.mjs): names only label backtraces, and they
-// were a sixth to an eighth of each wasi:http component.
+// writes (scripts/strip-names.mjs): names only label backtraces.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
