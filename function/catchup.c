@@ -241,28 +241,11 @@ static int32_t
 list_request(const api_target *api, pw_span key)
 {
 	cabi_entry e[3];
-	cabi_handle_result r;
-	int32_t req;
 
 	e[0] = entry("x-api-key", key.ptr, key.len);
 	e[1] = entry("accept", "application/json", 16);
 	e[2] = entry("user-agent", "panora-webhook/0.1", 18);
-	http_fields_from_list(e, 3, &r);
-	if (r.is_err) {
-		return KIT_NO_HANDLE;
-	}
-	req = request_new(r.handle);
-	if (request_set_method(req, OG_GET, NULL, 0) != 0
-		|| request_set_scheme(req, 1, api->url.https ? OG_HTTPS : OG_HTTP,
-			NULL, 0) != 0
-		|| request_set_authority(req, 1, api->url.authority.ptr,
-			api->url.authority.len) != 0
-		|| request_set_path(req, 1, api->path, api->path_len) != 0)
-	{
-		drop_request(req);
-		return KIT_NO_HANDLE;
-	}
-	return req;
+	return og_request(OG_GET, &api->url, api->path, api->path_len, e, 3);
 }
 
 /* Send the request with an empty body; its response future, or
@@ -270,27 +253,14 @@ list_request(const api_target *api, pw_span key)
 static int32_t
 send_request(int32_t req)
 {
-	const int64_t wait = API_WAIT_S * NS_PER_S;
-	cabi_handle_result b;
 	og_handle_result h;
 	http_finish_result fin;
-	int32_t opts;
+	int32_t body;
 
-	request_body(req, &b);
-	if (b.is_err) {
-		drop_request(req);
+	if (og_send(req, API_WAIT_S * NS_PER_S, &body, &h) != OG_SENT) {
 		return KIT_NO_HANDLE;
 	}
-	opts = options_new();
-	options_connect(opts, 1, wait);
-	options_first_byte(opts, 1, wait);
-	options_between_bytes(opts, 1, wait);
-	outgoing_handle(req, 1, opts, &h);    /* takes the request, options */
-	if (h.is_err) {
-		drop_outgoing_body(b.handle);
-		return KIT_NO_HANDLE;
-	}
-	http_outbody_finish(b.handle, 0, 0, &fin);
+	http_outbody_finish(body, 0, 0, &fin);
 	return h.handle;
 }
 

@@ -301,8 +301,6 @@ static int32_t
 make_request(const forward_job *j)
 {
 	cabi_entry e[6];
-	cabi_handle_result r;
-	int32_t req;
 
 	e[0] = entry("content-type", "application/json", 16);
 	e[1] = entry("content-length", j->len, j->len_len);
@@ -310,20 +308,7 @@ make_request(const forward_job *j)
 	e[3] = entry("webhook-timestamp", j->ts, j->ts_len);
 	e[4] = entry("webhook-signature", j->sig, PW_FORWARD_SIG_LEN);
 	e[5] = entry("user-agent", "panora-webhook/0.1", 18);
-	http_fields_from_list(e, 6, &r);
-	if (r.is_err) {
-		return KIT_NO_HANDLE;
-	}
-	req = request_new(r.handle);
-	if (request_set_method(req, OG_POST, NULL, 0) != 0
-		|| request_set_scheme(req, 1, j->url.https ? OG_HTTPS : OG_HTTP, NULL, 0) != 0
-		|| request_set_authority(req, 1, j->url.authority.ptr, j->url.authority.len) != 0
-		|| request_set_path(req, 1, j->target.ptr, j->target.len) != 0)
-	{
-		drop_request(req);
-		return KIT_NO_HANDLE;
-	}
-	return req;
+	return og_request(OG_POST, &j->url, j->target.ptr, j->target.len, e, 6);
 }
 
 /*
@@ -334,32 +319,23 @@ static kit_step
 start_request(const forward_job *j, pw_result *res, int32_t *future,
 	int32_t *body)
 {
-	int32_t req = make_request(j), opts;
-	cabi_handle_result b;
+	int32_t req = make_request(j);
 	og_handle_result h;
 
 	if (req == KIT_NO_HANDLE) {
 		return kit_refuse(res, PW_ERR_NO_SINK,
 			"the host refused the forward URL or the request's headers");
 	}
-	request_body(req, &b);
-	if (b.is_err) {
-		drop_request(req);
+	switch (og_send(req, j->limit_ns, body, &h)) {
+	case OG_NO_BODY:
 		return kit_refuse(res, PW_ERR_SINK_FAILED,
 			"the host refused the forward request");
-	}
-	opts = options_new();
-	options_connect(opts, 1, j->limit_ns);
-	options_first_byte(opts, 1, j->limit_ns);
-	options_between_bytes(opts, 1, j->limit_ns);
-	outgoing_handle(req, 1, opts, &h);    /* takes the request, options */
-	if (h.is_err) {
-		drop_outgoing_body(b.handle);
+	case OG_NOT_SENT:
 		return exchange_failed(res, h.code, j->ms);
+	default:
+		*future = h.handle;
+		return KIT_GO;
 	}
-	*future = h.handle;
-	*body = b.handle;
-	return KIT_GO;
 }
 
 /* Send the message body into the outgoing body and finish it; 1 when all

@@ -2,8 +2,9 @@
  * outgoing.h -- the wasi:http/outgoing-handler@0.2.0 side of the canonical
  * ABI, for a component that makes requests: the request and its options,
  * the future of its response, the response and its body, and the poll
- * that bounds every wait. Declarations only (core signatures as the
- * canonical ABI lowers them); forward.c and catchup.c call them.
+ * that bounds every wait: the imports (core signatures as the canonical
+ * ABI lowers them), and the two steps every request of forward.c and
+ * catchup.c takes through them (og_request, og_send).
  */
 #ifndef PW_OUTGOING_H
 #define PW_OUTGOING_H
@@ -126,5 +127,65 @@ _Static_assert(offsetof(og_handle_result, handle) == 8
 	&& offsetof(og_handle_result, code) == 8, "handle result payload");
 _Static_assert(offsetof(og_future_result, handle) == 24
 	&& offsetof(og_future_result, code) == 24, "future result payload");
+
+/* The outgoing request `method` (OG_GET, OG_POST) to `url`'s scheme and
+   authority, at `target`, with the header entries e[0..n); KIT_NO_HANDLE
+   when the host refuses one of its parts. */
+static inline int32_t
+og_request(int32_t method, const pw_url *url, const char *target,
+	size_t target_len, const cabi_entry *e, size_t n)
+{
+	cabi_handle_result r;
+	int32_t req;
+
+	http_fields_from_list(e, n, &r);
+	if (r.is_err) {
+		return KIT_NO_HANDLE;
+	}
+	req = request_new(r.handle);
+	if (request_set_method(req, method, NULL, 0) != 0
+		|| request_set_scheme(req, 1, url->https ? OG_HTTPS : OG_HTTP, NULL, 0) != 0
+		|| request_set_authority(req, 1, url->authority.ptr, url->authority.len) != 0
+		|| request_set_path(req, 1, target, target_len) != 0)
+	{
+		drop_request(req);
+		return KIT_NO_HANDLE;
+	}
+	return req;
+}
+
+/* How og_send ended. */
+typedef enum {
+	OG_SENT,       /* *h holds the response future, *body the body      */
+	OG_NO_BODY,    /* the host gave the request no body                 */
+	OG_NOT_SENT    /* the host refused it: h->code is the error-code    */
+} og_send_result;
+
+/* Hand `req` to the host with every timeout set to `wait_ns`. It takes
+   `req` on every path; on OG_SENT the caller owns *body (to write and
+   finish) and h->handle. */
+static inline og_send_result
+og_send(int32_t req, int64_t wait_ns, int32_t *body, og_handle_result *h)
+{
+	cabi_handle_result b;
+	int32_t opts;
+
+	request_body(req, &b);
+	if (b.is_err) {
+		drop_request(req);
+		return OG_NO_BODY;
+	}
+	opts = options_new();
+	options_connect(opts, 1, wait_ns);
+	options_first_byte(opts, 1, wait_ns);
+	options_between_bytes(opts, 1, wait_ns);
+	outgoing_handle(req, 1, opts, h);     /* takes the request, options */
+	if (h->is_err) {
+		drop_outgoing_body(b.handle);
+		return OG_NOT_SENT;
+	}
+	*body = b.handle;
+	return OG_SENT;
+}
 
 #endif
