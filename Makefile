@@ -186,7 +186,7 @@ $(1): $(2) $(call objs,$(3)) $$(HEADERS)
 	@mkdir -p $$(@D)
 	$$(CC_$(3)) $$(WARN) $$(DEFS) $$(INC) -I$$(BEARSSL_SRC)/src $$(filter %.c %.o,$$^) $(4) -o $$@
 endef
-$(eval $(call program,$(BUILD)/tests/%,tests/unit/%.c tests/unit/strbuf.h $(CMOCKA_H),native,\
+$(eval $(call program,$(BUILD)/tests/%,tests/unit/%.c $(wildcard tests/unit/*.h) $(CMOCKA_H),native,\
   -Wno-overlength-strings -Ifunction -I$(BUILD)/vectors -lcmocka))
 $(eval $(call program,$(BUILD)/ct/ct_check,tests/ct/ct_check.c,ct))
 $(eval $(call program,$(BUILD)/ct/ct_check_early_exit,tests/ct/ct_check.c,ct-early))

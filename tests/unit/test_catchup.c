@@ -13,21 +13,7 @@
 
 #include "pw_catchup.h"
 #include "cases.h"
-
-static const struct {
-	const char *name;
-	size_t offset;
-} record_fields[] = {
-#define PW_X_FIELD(name, kind) { #name, offsetof(pw_record, name) },
-	PW_RECORD_FIELDS(PW_X_FIELD)
-#undef PW_X_FIELD
-};
-
-static pw_span
-record_field(const pw_record *r, size_t f)
-{
-	return *(const pw_span *)(const void *)((const char *)r + record_fields[f].offset);
-}
+#include "fields.h"
 
 static void
 span_equals(const char *what, size_t el, pw_span got, pwt_str want)

@@ -16,25 +16,10 @@
 #include "panora_webhook.h"
 #include "cases.h"
 #include "strbuf.h"
+#include "fields.h"
 
 static pw_context ctx;
 static unsigned char scratch[PW_SCRATCH_FOR(PW_BODY_MAX)];
-
-/* The record's fields, by name and place, from the one field list. */
-static const struct {
-	const char *name;
-	size_t offset;
-} record_fields[] = {
-#define PW_X_FIELD(name, kind) { #name, offsetof(pw_record, name) },
-	PW_RECORD_FIELDS(PW_X_FIELD)
-#undef PW_X_FIELD
-};
-
-static pw_span
-record_field(const pw_record *r, size_t f)
-{
-	return *(const pw_span *)(const void *)((const char *)r + record_fields[f].offset);
-}
 
 /* Outputs can be several times the body: escaping grows up to 6x. */
 #define OUT_CAP (8u << 20)
